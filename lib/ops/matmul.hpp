@@ -1,0 +1,55 @@
+// ops/matmul.hpp - the matrix multiply front-end every model layer calls.
+//
+// y = W x for a weight W of shape [rows, cols] (GGUF ne = {cols, rows}) in any supported
+// DType. Quantized weights are multiplied against activations quantized to the format the
+// weight pairs with (Q8_0, Q8_1 or Q8_K), with integer dot products accumulated in f32, as
+// llama.cpp does. Output rows are split across the threads of the calling oneTBB arena;
+// every output element has one fixed summation order, so results are bit-identical for any
+// thread count and any split of tokens into batches.
+#pragma once
+
+#include "core/dtype.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+namespace ember::ops {
+
+// A weight matrix bound for matmul. Binding checks the type has kernels and the row length
+// is a whole number of blocks (ember::Error otherwise); formats with a faster interleaved
+// layout are repacked here, once, into memory the Weight owns.
+class Weight {
+public:
+    Weight() = default;
+    static Weight bind(DType type, const void *data, int64_t rows, int64_t cols);
+
+    DType type() const { return type_; }
+    int64_t rows() const { return rows_; }
+    int64_t cols() const { return cols_; }
+    const void *data() const { return data_; }      // the original GGUF layout
+    size_t row_bytes() const { return row_bytes_; }
+    const void *packed() const { return packed_.get(); }  // repacked layout, or nullptr
+
+private:
+    DType type_ = DType::f32;
+    int64_t rows_ = 0, cols_ = 0;
+    size_t row_bytes_ = 0;
+    const void *data_ = nullptr;
+    std::shared_ptr<const void> packed_;
+};
+
+// Scratch bytes matmul() needs for n_tokens rows of activations against w.
+size_t matmul_scratch_bytes(const Weight &w, int64_t n_tokens);
+
+// y[t*ldy + r] = sum_c W[r, c] * x[t*cols + c]   for t < n_tokens, r < rows.
+// x: [n_tokens, cols] f32; y: [n_tokens, ldy] with ldy >= rows (ldy 0 means rows).
+// scratch must hold matmul_scratch_bytes(w, n_tokens) bytes; nothing is allocated.
+void matmul(const Weight &w, const float *x, int64_t n_tokens, float *y,
+            std::span<std::byte> scratch, int64_t ldy = 0);
+
+// Row r of w as f32 (embedding lookup): out[0..cols).
+void get_row(const Weight &w, int64_t r, float *out);
+
+}  // namespace ember::ops
