@@ -45,6 +45,8 @@ public:
     template <class T> std::span<const T> array() const;
     // Array of strings; empty if the value is not one.
     std::span<const std::string_view> strings() const { return strings_; }
+    // Array of arrays (element_type() == array): the inner arrays; empty otherwise.
+    std::span<const Value> items() const { return items_; }
 
     // Internal representation, filled by the reader.
     ValueType type_ = ValueType::u8;
@@ -54,6 +56,7 @@ public:
     std::string_view string_;
     std::vector<std::string_view> strings_;
     std::vector<uint8_t> array_bytes_;  // numeric array elements, native layout
+    std::vector<Value> items_;          // arrays of arrays only
 };
 
 struct KeyValue {
@@ -102,6 +105,8 @@ public:
     uint64_t alignment() const;
     uint64_t data_offset() const;            // file offset where tensor data begins
     std::span<const uint8_t> bytes() const;  // the whole file
+    // Non-empty when the requested LoadMode was degraded (mlock refused); show it to the user.
+    const std::string &warning() const;
 
     // ---- metadata --------------------------------------------------------------------
     const std::vector<KeyValue> &metadata() const;  // file order
