@@ -8,6 +8,7 @@
 // thread count and any split of tokens into batches.
 #pragma once
 
+#include "core/cpu_features.hpp"
 #include "core/dtype.hpp"
 
 #include <cstddef>
@@ -24,6 +25,9 @@ class Weight {
 public:
     Weight() = default;
     static Weight bind(DType type, const void *data, int64_t rows, int64_t cols);
+    // Same, for the kernels of a given ISA instead of active_isa() (tests, benchmarks);
+    // Errc::unsupported if this machine cannot run it.
+    static Weight bind(DType type, const void *data, int64_t rows, int64_t cols, Isa isa);
 
     DType type() const { return type_; }
     int64_t rows() const { return rows_; }
@@ -31,6 +35,8 @@ public:
     const void *data() const { return data_; }      // the original GGUF layout
     size_t row_bytes() const { return row_bytes_; }
     const void *packed() const { return packed_.get(); }  // repacked layout, or nullptr
+    Isa isa() const { return isa_; }                      // kernels this weight runs on
+    const void *kernel() const { return kernel_; }        // kernels::MatmulKernel (internal)
 
 private:
     DType type_ = DType::f32;
@@ -38,6 +44,8 @@ private:
     size_t row_bytes_ = 0;
     const void *data_ = nullptr;
     std::shared_ptr<const void> packed_;
+    Isa isa_ = Isa::scalar;
+    const void *kernel_ = nullptr;  // kernels::MatmulKernel, opaque here
 };
 
 // Scratch bytes matmul() needs for n_tokens rows of activations against w.
@@ -48,6 +56,34 @@ size_t matmul_scratch_bytes(const Weight &w, int64_t n_tokens);
 // scratch must hold matmul_scratch_bytes(w, n_tokens) bytes; nothing is allocated.
 void matmul(const Weight &w, const float *x, int64_t n_tokens, float *y,
             std::span<std::byte> scratch, int64_t ldy = 0);
+
+// Activations converted once to the layout a weight's kernel reads, so that several weights
+// sharing an input (Q/K/V, gate/up) convert it once. A view into caller scratch: valid while
+// that scratch is. Any weight for which accepts() is true can use it.
+class Activations {
+public:
+    Activations() = default;
+    int64_t n_tokens() const { return n_tokens_; }
+    int64_t cols() const { return cols_; }
+    bool accepts(const Weight &w) const;   // same ISA, same layout, same cols
+
+private:
+    friend Activations quantize_activations(const Weight &, const float *, int64_t,
+                                            std::span<std::byte>);
+    friend void matmul(const Weight &, const Activations &, float *, int64_t);
+    const std::byte *data_ = nullptr;
+    size_t row_bytes_ = 0;
+    int64_t n_tokens_ = 0, cols_ = 0;
+    Isa isa_ = Isa::scalar;
+    int layout_ = -1;
+};
+
+// Converts x [n_tokens, w.cols()] for w's kernel into scratch (matmul_scratch_bytes(w, n)).
+Activations quantize_activations(const Weight &w, const float *x, int64_t n_tokens,
+                                 std::span<std::byte> scratch);
+
+// y = W a for activations already converted; Errc::invalid_argument unless a.accepts(w).
+void matmul(const Weight &w, const Activations &a, float *y, int64_t ldy = 0);
 
 // Row r of w as f32 (embedding lookup): out[0..cols).
 void get_row(const Weight &w, int64_t r, float *out);

@@ -1,0 +1,207 @@
+// The matmul front-end: every weight type on every ISA this host runs, against the quant
+// traits' scalar reference; bit-identical results for any thread count and token batching.
+#include "core/cpu_features.hpp"
+#include "ops/matmul.hpp"
+#include <ember/error.hpp>
+#include "quant/traits.hpp"
+
+#include <doctest/doctest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace ember;
+
+namespace {
+
+const DType k_types[] = {DType::f32,  DType::f16,  DType::bf16, DType::q4_0, DType::q4_1,
+                         DType::q5_0, DType::q5_1, DType::q8_0, DType::q2_k, DType::q3_k,
+                         DType::q4_k, DType::q5_k, DType::q6_k};
+
+std::vector<Isa> host_isas() {
+    std::vector<Isa> out;
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni})
+        if (isa_supported(isa)) out.push_back(isa);
+    return out;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.f, scale);
+    std::vector<float> v(n);
+    for (float &x : v) x = dist(rng);
+    return v;
+}
+
+// A weight [rows, cols] of `type` quantized from random floats by the reference quantizer.
+std::vector<uint8_t> make_weight(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+    const quant::TypeTraits &tr = quant::traits(type);
+    const size_t rb = *row_bytes(type, static_cast<uint64_t>(cols));
+    std::vector<uint8_t> w(rb * rows + 1);
+    const std::vector<float> f = random_floats(static_cast<size_t>(rows * cols), seed, 0.05f);
+    for (int64_t r = 0; r < rows; ++r) tr.from_float(f.data() + r * cols, w.data() + r * rb, cols);
+    return w;
+}
+
+std::vector<float> run_matmul(const ops::Weight &w, const std::vector<float> &x, int64_t n_tokens) {
+    std::vector<std::byte> scratch(ops::matmul_scratch_bytes(w, n_tokens));
+    std::vector<float> y(static_cast<size_t>(n_tokens * w.rows()), NAN);
+    ops::matmul(w, x.data(), n_tokens, y.data(), scratch);
+    return y;
+}
+
+// Reference y[t, r] and the error bound for it. Both sides compute the same exact integer
+// (or f32/f16 product) sums per block; they differ only in f32 summation order and scale
+// factor order. That error is at most about (terms + 2) * eps * sum|w_i * a_i| where terms is
+// the number of partial sums added in f32; we allow 4x that (eps = 2^-24).
+struct Reference {
+    std::vector<float> y, bound;
+};
+
+Reference reference(DType type, const std::vector<uint8_t> &w, int64_t rows, int64_t cols,
+                    const std::vector<float> &x, int64_t n_tokens) {
+    const quant::TypeTraits &tr = quant::traits(type);
+    const quant::TypeTraits &at = quant::traits(tr.vec_dot_type);
+    const size_t rb = *row_bytes(type, static_cast<uint64_t>(cols));
+    const size_t ab = *row_bytes(tr.vec_dot_type, static_cast<uint64_t>(cols));
+    Reference ref;
+    ref.y.resize(static_cast<size_t>(n_tokens * rows));
+    ref.bound.resize(ref.y.size());
+    std::vector<uint8_t> act(ab);
+    std::vector<float> wf(cols), af(cols);
+    const double terms = static_cast<double>(cols) / tr.block_elems + 2;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        at.from_float(x.data() + t * cols, act.data(), cols);
+        at.to_float(act.data(), af.data(), cols);
+        for (int64_t r = 0; r < rows; ++r) {
+            tr.to_float(w.data() + r * rb, wf.data(), cols);
+            double s = 0;
+            for (int64_t c = 0; c < cols; ++c) s += std::fabs(double(wf[c]) * af[c]);
+            ref.y[t * rows + r] = tr.vec_dot(cols, w.data() + r * rb, act.data());
+            ref.bound[t * rows + r] = static_cast<float>(4 * terms * 0x1p-24 * s + 1e-30);
+        }
+    }
+    return ref;
+}
+
+bool same_bits(const std::vector<float> &a, const std::vector<float> &b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("matmul matches the scalar reference for every type and ISA at awkward sizes") {
+    for (DType type : k_types) {
+        const int be = quant::traits(type).block_elems;
+        // Block counts 1, 7, 33 (plain types: elements 32*...); rows not a multiple of 16.
+        const int64_t unit = be == 1 ? 32 : be;
+        for (int64_t blocks : {1, 7, 33}) {
+            const int64_t cols = blocks * unit;
+            const int64_t rows = blocks == 7 ? 37 : 19;
+            const auto w = make_weight(type, rows, cols, 11 + static_cast<uint32_t>(blocks));
+            for (int64_t n_tokens : {1, 5, 17}) {
+                const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 7);
+                const Reference ref = reference(type, w, rows, cols, x, n_tokens);
+                for (Isa isa : host_isas()) {
+                    CAPTURE(dtype_name(type));
+                    CAPTURE(isa_name(isa));
+                    CAPTURE(cols);
+                    CAPTURE(n_tokens);
+                    const auto wb = ops::Weight::bind(type, w.data(), rows, cols, isa);
+                    const auto y = run_matmul(wb, x, n_tokens);
+                    int bad = 0;
+                    for (size_t i = 0; i < y.size(); ++i)
+                        if (!(std::fabs(y[i] - ref.y[i]) <= ref.bound[i])) {
+                            if (bad++ < 3)
+                                FAIL_CHECK("y[" << i << "] = " << y[i] << ", reference " << ref.y[i]
+                                                << ", bound " << ref.bound[i]);
+                        }
+                    CHECK(bad == 0);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("matmul is bit-identical for 1, 2 and 3 threads and any token batching") {
+    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f16, DType::q5_1}) {
+        const int be = quant::traits(type).block_elems;
+        const int64_t cols = (be == 1 ? 32 : be) * 9, rows = 203, n_tokens = 23;
+        const auto w = make_weight(type, rows, cols, 3);
+        const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 5);
+        for (Isa isa : host_isas()) {
+            CAPTURE(dtype_name(type));
+            CAPTURE(isa_name(isa));
+            const auto wb = ops::Weight::bind(type, w.data(), rows, cols, isa);
+            std::vector<float> base;
+            tbb::task_arena(1).execute([&] { base = run_matmul(wb, x, n_tokens); });
+            for (int threads : {2, 3}) {
+                std::vector<float> y;
+                tbb::task_arena(threads).execute([&] { y = run_matmul(wb, x, n_tokens); });
+                CHECK(same_bits(base, y));
+            }
+            // Tokens fed one at a time, and in uneven batches, give the same bits.
+            for (int64_t batch : {1, 4, 16}) {
+                std::vector<float> y;
+                for (int64_t t0 = 0; t0 < n_tokens; t0 += batch) {
+                    const int64_t n = std::min(batch, n_tokens - t0);
+                    const std::vector<float> xs(x.begin() + t0 * cols, x.begin() + (t0 + n) * cols);
+                    tbb::task_arena(2).execute([&] {
+                        const auto part = run_matmul(wb, xs, n);
+                        y.insert(y.end(), part.begin(), part.end());
+                    });
+                }
+                CHECK(same_bits(base, y));
+            }
+        }
+    }
+}
+
+TEST_CASE("activations converted once serve every weight with the same layout") {
+    const int64_t cols = 256, rows = 40, n_tokens = 3;
+    const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 9);
+    const auto wq = make_weight(DType::q4_0, rows, cols, 1);
+    const auto wk = make_weight(DType::q8_0, rows, cols, 2);
+    const auto a = ops::Weight::bind(DType::q4_0, wq.data(), rows, cols);
+    const auto b = ops::Weight::bind(DType::q8_0, wk.data(), rows, cols);
+    std::vector<std::byte> scratch(ops::matmul_scratch_bytes(a, n_tokens));
+    const ops::Activations acts = ops::quantize_activations(a, x.data(), n_tokens, scratch);
+    REQUIRE(acts.accepts(b));
+    std::vector<float> y(rows * n_tokens);
+    ops::matmul(b, acts, y.data());
+    CHECK(same_bits(y, run_matmul(b, x, n_tokens)));
+    const auto f = make_weight(DType::f16, rows, cols, 3);
+    const auto wf = ops::Weight::bind(DType::f16, f.data(), rows, cols);
+    CHECK_FALSE(acts.accepts(wf));
+    CHECK_THROWS_AS(ops::matmul(wf, acts, y.data()), Error);
+}
+
+TEST_CASE("bad shapes, scratch and strides are errors") {
+    const auto w = make_weight(DType::q4_0, 4, 64, 1);
+    CHECK_THROWS_AS(ops::Weight::bind(DType::q4_0, w.data(), 4, 48), Error);   // 1.5 blocks
+    CHECK_THROWS_AS(ops::Weight::bind(DType::q4_0, w.data(), -1, 64), Error);
+    CHECK_THROWS_AS(ops::Weight::bind(DType::iq2_xxs, w.data(), 1, 256), Error);
+    const auto wb = ops::Weight::bind(DType::q4_0, w.data(), 4, 64);
+    std::vector<float> x(64 * 2), y(8);
+    std::vector<std::byte> small(16);
+    CHECK_THROWS_AS(ops::matmul(wb, x.data(), 2, y.data(), small), Error);
+    std::vector<std::byte> scratch(ops::matmul_scratch_bytes(wb, 2));
+    CHECK_THROWS_AS(ops::matmul(wb, x.data(), 2, y.data(), scratch, 3), Error);  // ldy < rows
+    std::vector<float> row(64);
+    CHECK_THROWS_AS(ops::get_row(wb, 4, row.data()), Error);
+    ops::get_row(wb, 3, row.data());
+    std::vector<float> ref(64);
+    quant::traits(DType::q4_0).to_float(w.data() + 3 * 36, ref.data(), 64);
+    CHECK(row == ref);
+}
+
+TEST_CASE("the ISA choice has a name and parses back") {
+    CHECK(isa_supported(Isa::scalar));
+    CHECK(isa_supported(active_isa()));
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni})
+        CHECK(parse_isa(isa_name(isa)) == isa);
+    CHECK_FALSE(parse_isa("sse9").has_value());
+}
