@@ -59,19 +59,21 @@ float fit_scale_min(int n, int nmax, const float *x, const float *w, uint8_t *L,
         }
         return err;
     };
+    // The grid is anchored at the current best offset `min`: once a candidate improves on
+    // the min/max grid, later grids start from its (refined) offset, as llama.cpp does.
+    float min = lo;
     auto round_levels = [&](float iscale, uint8_t *levels) {
         for (int i = 0; i < n; ++i)
-            levels[i] = static_cast<uint8_t>(std::clamp(nearest_int(iscale * (x[i] - lo)), 0, nmax));
+            levels[i] = static_cast<uint8_t>(std::clamp(nearest_int(iscale * (x[i] - min)), 0, nmax));
     };
 
-    float iscale = nmaxf / (hi - lo);
+    float iscale = nmaxf / (hi - min);
     float scale = 1 / iscale;
     round_levels(iscale, L);
-    float best = error_of(scale, lo, L);
-    float min = lo;
+    float best = error_of(scale, min, L);
     uint8_t trial[32];
     for (int step = 0; step <= nstep; ++step) {
-        iscale = (rmin + rdelta * static_cast<float>(step) + nmaxf) / (hi - lo);
+        iscale = (rmin + rdelta * static_cast<float>(step) + nmaxf) / (hi - min);
         round_levels(iscale, trial);
         float sum_l = 0, sum_l2 = 0, sum_xl = 0;
         for (int i = 0; i < n; ++i) {
