@@ -1,8 +1,64 @@
-// kernels/matmul_avx512vnni.cpp - the avx512vnni kernel table (compiled with avx512vnni flags).
+// kernels/matmul_avx512vnni.cpp - kernels for AVX-512 with VNNI (compiled with those flags).
+//
+// xsimd 8.1 has no VNNI arch, so this file declares its own arch deriving from avx512bw:
+// every xsimd template instantiated here then has a name of its own, and the linker cannot
+// merge it with the avx512 object's copies (which must not contain VNNI instructions).
+// GCC 12's AVX-512 intrinsic headers start some operations from _mm512_undefined_*(), which
+// -Wmaybe-uninitialized then reports at every use (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+#include <xsimd/xsimd.hpp>
+
+namespace xsimd {
+struct ember_avx512vnni : avx512bw {
+    static constexpr bool supported() noexcept { return true; }
+    static constexpr bool available() noexcept { return true; }
+    static constexpr unsigned version() noexcept { return generic::version(3, 4, 1); }
+    static constexpr char const *name() noexcept { return "ember_avx512vnni"; }
+};
+namespace types {
+template <class T>
+struct get_bool_simd_register<T, ember_avx512vnni> {
+    using type = simd_avx512_bool_register<T>;
+};
+XSIMD_DECLARE_SIMD_REGISTER_ALIAS(ember_avx512vnni, avx512bw);
+}  // namespace types
+}  // namespace xsimd
+
 #include "kernels/kernels.hpp"
 
+#include <cstdint>
+
 namespace ember::kernels {
+namespace {
 
-const MatmulKernel *avx512vnni_kernel(DType) { return nullptr; }
+struct Tag {
+    using arch = xsimd::ember_avx512vnni;
+    static constexpr bool vnni = true;
+    static constexpr Isa isa = Isa::avx512vnni;
+};
+using f32v = xsimd::batch<float, Tag::arch>;
+using i32v = xsimd::batch<int32_t, Tag::arch>;
 
+inline i32v dot_u8s8(i32v acc, i32v u, i32v s) { return _mm512_dpbusd_epi32(acc, u, s); }
+inline i32v dot_q8w(i32v acc, i32v wu, i32v s) { return _mm512_dpbusd_epi32(acc, wu, s); }
+inline f32v load_f16(const uint16_t *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+}
+inline float hmax(f32v v) { return _mm512_reduce_max_ps(v); }
+inline void store_i8(i32v v, int8_t *dst) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), _mm512_cvtsepi32_epi8(v));
+}
+inline uint16_t to_fp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
+inline float from_fp16(uint16_t h) { return _cvtsh_ss(h); }
+
+}  // namespace
+}  // namespace ember::kernels
+
+#include "kernels/simd_q8.hpp"
+#include "kernels/simd_table.hpp"
+
+namespace ember::kernels {
+const MatmulKernel *avx512vnni_kernel(DType type) { return simd_kernel(type); }
 }  // namespace ember::kernels

@@ -1,0 +1,266 @@
+// kernels/simd_q8.hpp - Q4_0 and Q8_0 weights against Q8_0 activations, written once over
+// xsimd for an ISA tag. Included only by the per-ISA files (matmul_avx2.cpp, ...), which
+// define, before including this, in an anonymous namespace:
+//   Tag          struct { using arch = <xsimd arch>; static constexpr bool vnni; }
+//   f32v, i32v   xsimd batches of that arch
+//   dot_u8s8(acc, u, s)    acc + per 32-bit lane sum of 4 products u8 * s8 (u <= 15 when
+//                          !vnni, so the 16-bit pair sums of vpmaddubsw cannot saturate)
+//   dot_q8w(acc, wu, s)    for Q8_0 weights stored as w ^ 0x80: with vnni, the u8*s8 dot
+//                          of wu (the caller subtracts 128 * sum(s)); without, the exact
+//                          s8*s8 dot of w = wu ^ 0x80 with s
+//   load_f16(p)            f32v from f32v::size IEEE halves
+//   hmax(f32v), store_i8(i32v, int8_t *), to_fp16(float), from_fp16(uint16_t)
+//
+// Everything here is in an anonymous namespace: each ISA's object has its own copy and the
+// linker can never substitute one ISA's code for another's.
+//
+// Weight layout (repacked once at bind): rows in groups of 16; a group stores, for its nb
+// blocks, first the 16 fp16 scales of every block (nb * 32 bytes, padded to 64), then the
+// quants of every block: for Q4_0 4 lines of 64 bytes, line j holding bytes qs[4j..4j+3] of
+// each of the 16 rows (low nibbles: elements 4j..4j+3, high: 16+4j..16+4j+3); for Q8_0 8 lines,
+// line j holding qs[4j..4j+3] of each row, stored xor 0x80 (unsigned). One 64-byte line is
+// then a vector of 16 rows x 4 k-values: the activation's 4 matching bytes are broadcast to
+// every lane, so each lane accumulates one row and the ISA-specific instruction (vpdpbusd or
+// vpmaddubsw+vpmaddwd) does 4 k-steps at once.
+//
+// Per output element the arithmetic is: for each block b in order, isum_b = exact integer
+// dot (Q4_0: sum (q - 8) * a, Q8_0: sum w * a), then acc = fma(float(isum_b), dw_b * da_b, acc).
+// That is the same whatever the tile shape, token count or row range, hence deterministic.
+#pragma once
+
+#include "core/dtype.hpp"
+#include "kernels/kernels.hpp"
+#include "quant/blocks.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ember::kernels {
+namespace {
+
+constexpr int k_group = 16;            // rows per interleaved group
+constexpr int64_t k_token_chunk = 64;  // tokens whose activations stay in L2 while the
+                                       // weights of the thread's rows stream past
+
+constexpr size_t round64(size_t n) { return (n + 63) / 64 * 64; }
+
+inline int32_t load_i32(const void *p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+// -------------------------------------------------------------------- activation layout
+// "q8_0x": one token row is its nb BlockQ8_0 (the reference quantizer's bytes), then per
+// block the f32 value of the fp16 scale, then -8 * sum(qs) and -128 * sum(qs) as int32.
+struct Q8xOffsets {
+    size_t d, c8, c128, total;
+};
+inline Q8xOffsets q8x_offsets(int64_t cols) {
+    const size_t nb = static_cast<size_t>(cols) / quant::qk8_0;
+    Q8xOffsets o;
+    o.d = round64(nb * sizeof(quant::BlockQ8_0));
+    o.c8 = o.d + round64(nb * 4);
+    o.c128 = o.c8 + round64(nb * 4);
+    o.total = o.c128 + round64(nb * 4);
+    return o;
+}
+inline size_t q8x_row_bytes(int64_t cols) { return q8x_offsets(cols).total; }
+
+// Reproduces quant::quantize_q8_0 byte for byte: d = amax / 127 (a true division), id = 1/d,
+// q = round half away from zero of x * id, computed as trunc plus a correction so that no
+// addition can round (x*id + 0.5 can).
+inline void quantize_q8x(const float *x, void *dst, int64_t cols) {
+    constexpr int L = f32v::size;
+    constexpr int V = quant::qk8_0 / L;  // vectors per block
+    const int64_t nb = cols / quant::qk8_0;
+    const Q8xOffsets o = q8x_offsets(cols);
+    auto *base = static_cast<uint8_t *>(dst);
+    auto *blocks = reinterpret_cast<quant::BlockQ8_0 *>(base);
+    auto *ds = reinterpret_cast<float *>(base + o.d);
+    auto *c8 = reinterpret_cast<int32_t *>(base + o.c8);
+    auto *c128 = reinterpret_cast<int32_t *>(base + o.c128);
+    for (int64_t b = 0; b < nb; ++b, x += quant::qk8_0) {
+        f32v v[V];
+        f32v m(0.f);
+        for (int i = 0; i < V; ++i) {
+            v[i] = f32v::load_unaligned(x + i * L);
+            m = xsimd::max(m, xsimd::abs(v[i]));
+        }
+        const float d = hmax(m) / 127;
+        const float id = d != 0.f ? 1.0f / d : 0.0f;
+        const uint16_t dh = to_fp16(d);
+        int8_t q[quant::qk8_0];
+        i32v sum(0);
+        for (int i = 0; i < V; ++i) {
+            const f32v s = v[i] * f32v(id);
+            f32v t = xsimd::trunc(s);
+            const f32v frac = xsimd::abs(s - t);
+            const f32v step = xsimd::select(s < f32v(0.f), f32v(-1.f), f32v(1.f));
+            t = xsimd::select(frac >= f32v(0.5f), t + step, t);
+            t = xsimd::min(xsimd::max(t, f32v(-128.f)), f32v(127.f));
+            const i32v qi = xsimd::batch_cast<int32_t>(t);
+            sum += qi;
+            store_i8(qi, q + i * L);
+        }
+        std::memcpy(&blocks[b].d, &dh, 2);
+        std::memcpy(blocks[b].qs, q, sizeof q);
+        const int32_t s = xsimd::hadd(sum);
+        ds[b] = from_fp16(dh);  // the f32 value of the stored fp16 scale
+        c8[b] = -8 * s;
+        c128[b] = -128 * s;
+    }
+}
+
+// --------------------------------------------------------------------------- packing
+template <int Lines>  // 4 for Q4_0 (16 bytes of nibbles), 8 for Q8_0 (32 bytes)
+constexpr size_t group_bytes(int64_t nb) {
+    return round64(static_cast<size_t>(nb) * 32) + static_cast<size_t>(nb) * Lines * 64;
+}
+
+template <int Lines>
+size_t packed_bytes_q(int64_t rows, int64_t cols) {
+    const int64_t groups = (rows + k_group - 1) / k_group;
+    return static_cast<size_t>(groups) * group_bytes<Lines>(cols / 32);
+}
+
+// Q4_0 (Lines 4, block 18 bytes, no xor) and Q8_0 (Lines 8, block 34 bytes, xor 0x80).
+template <int Lines, size_t BlockBytes, uint8_t Xor>
+void pack_q(const void *weight, int64_t rows, int64_t cols, void *dst) {
+    const int64_t nb = cols / 32;
+    const size_t rb = static_cast<size_t>(nb) * BlockBytes;
+    const size_t gb = group_bytes<Lines>(nb);
+    const size_t qs_off = round64(static_cast<size_t>(nb) * 32);
+    const auto *w = static_cast<const uint8_t *>(weight);
+    auto *out = static_cast<uint8_t *>(dst);
+    std::memset(out, 0, packed_bytes_q<Lines>(rows, cols));
+    for (int64_t r = 0; r < rows; ++r) {
+        uint8_t *g = out + static_cast<size_t>(r / k_group) * gb;
+        const int i = static_cast<int>(r % k_group);
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t *blk = w + r * rb + b * BlockBytes;
+            std::memcpy(g + b * 32 + i * 2, blk, 2);
+            uint8_t *q = g + qs_off + static_cast<size_t>(b) * Lines * 64;
+            for (int j = 0; j < Lines; ++j)
+                for (int k = 0; k < 4; ++k) q[j * 64 + i * 4 + k] = blk[2 + j * 4 + k] ^ Xor;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------ micro-kernels
+struct TileArgs;
+// Runs Tile<nt> for a runtime nt in [N, TMax]: every token count gets a tile whose
+// accumulators all live in registers.
+template <int N, int TMax, template <int> class Tile>
+void dispatch_tile(int nt, const TileArgs &a, float *out) {
+    if constexpr (N < TMax) {
+        if (nt != N) return dispatch_tile<N + 1, TMax, Tile>(nt, a, out);
+    }
+    Tile<N>::run(a, out);
+}
+
+// One tile: L rows (half h of a group) x NT tokens, all nb blocks. out[t * L + i].
+struct TileArgs {
+    const uint8_t *group;   // packed group base
+    int64_t nb;
+    const uint8_t *act;     // first token's activation row
+    size_t act_row_bytes;
+    Q8xOffsets off;
+    int h;                  // which L-lane slice of the 16-row group
+};
+
+template <int NT>
+struct TileQ4_0 {
+static void run(const TileArgs &a, float *out) {
+    constexpr int L = f32v::size;
+    const uint8_t *qs0 = a.group + round64(static_cast<size_t>(a.nb) * 32) + a.h * L * 4;
+    const auto *d0 = reinterpret_cast<const uint16_t *>(a.group) + a.h * L;
+    const i32v mask(0x0F0F0F0F);
+    f32v acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
+    for (int64_t b = 0; b < a.nb; ++b) {
+        const uint8_t *q = qs0 + b * 256;
+        const f32v dw = load_f16(d0 + b * 16);
+        i32v lo[4], hi[4];
+        for (int j = 0; j < 4; ++j) {
+            const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
+            lo[j] = raw & mask;
+            hi[j] = (raw >> 4) & mask;
+        }
+        for (int t = 0; t < NT; ++t) {
+            const uint8_t *row = a.act + t * a.act_row_bytes;
+            const uint8_t *aq = row + b * sizeof(quant::BlockQ8_0) + 2;
+            i32v s(load_i32(row + a.off.c8 + b * 4));
+            for (int j = 0; j < 4; ++j) {
+                s = dot_u8s8(s, lo[j], i32v(load_i32(aq + 4 * j)));
+                s = dot_u8s8(s, hi[j], i32v(load_i32(aq + 16 + 4 * j)));
+            }
+            float da;
+            std::memcpy(&da, row + a.off.d + b * 4, 4);
+            acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
+}
+};
+
+template <int NT>
+struct TileQ8_0 {
+static void run(const TileArgs &a, float *out) {
+    constexpr int L = f32v::size;
+    const uint8_t *qs0 = a.group + round64(static_cast<size_t>(a.nb) * 32) + a.h * L * 4;
+    const auto *d0 = reinterpret_cast<const uint16_t *>(a.group) + a.h * L;
+    f32v acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
+    for (int64_t b = 0; b < a.nb; ++b) {
+        const uint8_t *q = qs0 + b * 512;
+        const f32v dw = load_f16(d0 + b * 16);
+        i32v wq[8];
+        for (int j = 0; j < 8; ++j)
+            wq[j] = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
+        for (int t = 0; t < NT; ++t) {
+            const uint8_t *row = a.act + t * a.act_row_bytes;
+            const uint8_t *aq = row + b * sizeof(quant::BlockQ8_0) + 2;
+            i32v s = Tag::vnni ? i32v(load_i32(row + a.off.c128 + b * 4)) : i32v(0);
+            for (int j = 0; j < 8; ++j) s = dot_q8w(s, wq[j], i32v(load_i32(aq + 4 * j)));
+            float da;
+            std::memcpy(&da, row + a.off.d + b * 4, 4);
+            acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
+}
+};
+
+// Drives the tiles over the row range and all tokens. Tile holds TMax tokens.
+template <int Lines, int TMax, template <int> class Tile>
+void gemm_q(const GemmArgs &g) {
+    constexpr int L = f32v::size;
+    const int64_t nb = g.cols / 32;
+    const size_t gb = group_bytes<Lines>(nb);
+    const Q8xOffsets off = q8x_offsets(g.cols);
+    const auto *packed = static_cast<const uint8_t *>(g.packed);
+    const auto *act = static_cast<const uint8_t *>(g.act);
+    alignas(64) float out[TMax * L];
+    for (int64_t t0 = 0; t0 < g.n_tokens; t0 += k_token_chunk) {
+        const int64_t t1 = std::min(g.n_tokens, t0 + k_token_chunk);
+        for (int64_t r = g.r0; r < g.r1; r += k_group) {
+            const uint8_t *grp = packed + static_cast<size_t>(r / k_group) * gb;
+            for (int h = 0; h < k_group / L; ++h) {
+                const int64_t rh = r + h * L;
+                if (rh >= g.r1) break;
+                const int nrow = static_cast<int>(std::min<int64_t>(L, g.r1 - rh));
+                for (int64_t t = t0; t < t1; t += TMax) {
+                    const int nt = static_cast<int>(std::min<int64_t>(TMax, t1 - t));
+                    const TileArgs ta{grp, nb, act + t * g.act_row_bytes, g.act_row_bytes, off, h};
+                    dispatch_tile<1, TMax, Tile>(nt, ta, out);
+                    for (int k = 0; k < nt; ++k)
+                        std::memcpy(g.y + (t + k) * g.ldy + rh, out + k * L, nrow * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace ember::kernels

@@ -1,0 +1,30 @@
+// kernels/simd_table.hpp - the kernel table of one ISA, included last by each per-ISA file
+// (after simd_*.hpp) so the table entries point at that ISA's own instantiations.
+#pragma once
+
+#include "kernels/kernels.hpp"
+
+namespace ember::kernels {
+namespace {
+
+// Tokens per tile: enough accumulators to hide the dot latency, few enough to stay in
+// registers (32 vector registers on AVX-512, 16 on AVX2).
+constexpr int k_tile_tokens = f32v::size == 16 ? 8 : 4;
+
+const MatmulKernel k_q4_0{DType::q4_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x_row_bytes,
+                          &quantize_q8x, &packed_bytes_q<4>, &pack_q<4, sizeof(quant::BlockQ4_0), 0>,
+                          &gemm_q<4, k_tile_tokens, TileQ4_0>};
+const MatmulKernel k_q8_0{DType::q8_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x_row_bytes,
+                          &quantize_q8x, &packed_bytes_q<8>, &pack_q<8, sizeof(quant::BlockQ8_0), 0x80>,
+                          &gemm_q<8, k_tile_tokens, TileQ8_0>};
+
+const MatmulKernel *simd_kernel(DType type) {
+    switch (type) {
+    case DType::q4_0: return &k_q4_0;
+    case DType::q8_0: return &k_q8_0;
+    default: return nullptr;
+    }
+}
+
+}  // namespace
+}  // namespace ember::kernels
