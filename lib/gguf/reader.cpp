@@ -46,7 +46,7 @@ namespace {
 
 // Bounds beyond which a file is refused as hostile rather than parsed.
 constexpr uint32_t max_array_depth = 8;             // arrays of arrays of ... (real files: 1)
-constexpr uint64_t max_nested_arrays = 1u << 20;    // inner arrays in the whole file
+constexpr uint64_t max_nested_arrays = 1u << 16;    // inner arrays in the whole file (~150 B each)
 constexpr uint64_t max_key_bytes = 65535;           // GGUF spec limit on key length
 constexpr uint64_t max_tensor_name_bytes = 1024;    // llama.cpp allows 63; leave headroom
 constexpr uint64_t max_alignment = uint64_t{1} << 24;
@@ -387,11 +387,12 @@ void File::Impl::parse_tensor_infos(Parser &p, uint64_t n_tensors, std::vector<u
         if (t.offset % alignment != 0)
             p.bad(off_at, "data offset", "{} is not a multiple of the alignment {}", t.offset, alignment);
 
-        const auto rb = row_bytes(t.type, t.ne[0]);
-        if (!rb)
+        if (t.ne[0] % info->block_elems != 0)
             p.bad(dims_at, "dimension", "row length ne[0] = {} is not a multiple of the {} block size {}", t.ne[0],
                   info->name, info->block_elems);
-        const auto nb = checked_mul(*rb, t.n_rows());  // n_rows <= n_elements: no overflow
+        // Checked: (2^62 f32 elements) * 4 bytes wraps to 0 in plain arithmetic.
+        const auto rb = checked_mul(t.ne[0] / info->block_elems, info->block_bytes);
+        const auto nb = rb ? checked_mul(*rb, t.n_rows()) : std::nullopt;  // n_rows <= n_elements
         if (!nb) p.bad(dims_at, "dimension", "byte size of {} {} elements overflows", n_elements, info->name);
         t.n_bytes = *nb;
     }

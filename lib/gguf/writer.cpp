@@ -247,11 +247,12 @@ Writer::Tensor &Writer::new_tensor(std::string_view name, DType type, std::span<
         if (!r) fail(Errc::invalid_argument, "gguf writer: tensor '{}' shape overflows", name);
         rows = *r;
     }
-    const auto rb = row_bytes(type, ne[0]);
-    if (!rb)
+    const DTypeInfo info = dtype_info(type);
+    if (ne[0] % info.block_elems != 0)
         fail(Errc::invalid_argument, "gguf writer: tensor '{}' row length {} is not a multiple of the {} block",
              name, ne[0], dtype_name(type));
-    const auto nb = checked_mul(*rb, rows);
+    const auto rb = checked_mul(ne[0] / info.block_elems, info.block_bytes);
+    const auto nb = rb ? checked_mul(*rb, rows) : std::nullopt;
     if (!nb) fail(Errc::invalid_argument, "gguf writer: tensor '{}' byte size overflows", name);
     Tensor &t = tensors_.emplace_back();
     t.name = name;

@@ -230,6 +230,9 @@ TEST_CASE("the writer refuses what the reader or llama.cpp would not accept") {
     CHECK_THROWS_AS(w.add_tensor("a", DType::q4_0, {16}, four), Error);  // not a whole block
     CHECK_THROWS_AS(w.add_tensor("a", DType::f32, {2}, four), Error);    // wrong byte count
     CHECK_THROWS_AS(w.add_tensor("a", DType::f32, {1, 1, 1, 1, 1}, four), Error);
+    const Writer::Producer nothing = [](const Writer::Sink &) {};
+    CHECK_THROWS_AS(w.add_tensor("a", DType::f32, {uint64_t{1} << 62}, nothing), Error);  // 2^64 bytes
+    CHECK_THROWS_AS(w.add_tensor("a", DType::f32, {uint64_t{1} << 32, uint64_t{1} << 32}, nothing), Error);
     w.add_tensor("a", DType::f32, {1}, four);
     CHECK_THROWS_AS(w.add_tensor("a", DType::f32, {1}, four), Error);  // duplicate
     CHECK_THROWS_AS(w.set_u32(key::alignment, 48), Error);
