@@ -8,7 +8,8 @@
 // tools do (add the model's BOS if its metadata asks for it, parse special tokens so a chat-
 // formatted prompt's <|im_start|> markers become single tokens), then decode greedily
 // (argmax, first index on ties) N_PREDICT tokens or until an end-of-generation token, one
-// token per llama_decode call after the prompt. Prints one JSON object per prompt.
+// token per llama_decode call after the prompt. Prints a JSON array, one object per
+// prompt; top2_gap is the logit margin of each greedy choice (how robust it is).
 #include "llama.h"
 
 #include <cstdio>
@@ -91,6 +92,7 @@ int main(int argc, char **argv) {
         std::vector<llama_token> prompt_ids = tokenize(vocab, prompt, true, true);
         std::vector<llama_token> plain_ids = tokenize(vocab, prompt, false, false);
         std::vector<llama_token> out;
+        std::vector<float> gaps;  // top-1 minus top-2 logit at each step
         std::string text;
         llama_batch batch = llama_batch_get_one(prompt_ids.data(), int32_t(prompt_ids.size()));
         llama_token next = 0;
@@ -101,6 +103,10 @@ int main(int argc, char **argv) {
             next = 0;
             for (int v = 1; v < n_vocab; ++v)
                 if (logits[v] > logits[next]) next = v;
+            float second = -1e30f;
+            for (int v = 0; v < n_vocab; ++v)
+                if (v != next && logits[v] > second) second = logits[v];
+            gaps.push_back(logits[next] - second);
             if (llama_vocab_is_eog(vocab, next)) {
                 out.push_back(next);  // recorded, not rendered: generation stops here
                 break;
@@ -113,6 +119,9 @@ int main(int argc, char **argv) {
         print_ids("prompt_tokens", prompt_ids);
         print_ids("tokenize_no_special", plain_ids);
         print_ids("greedy", out);
+        std::printf("    \"top2_gap\": [");
+        for (size_t i = 0; i < gaps.size(); ++i) std::printf("%s%.4f", i ? ", " : "", gaps[i]);
+        std::printf("],\n");
         std::printf("    \"greedy_text\": \"%s\"\n  }%s\n", json_escape(text).c_str(),
                     a + 1 < argc ? "," : "");
         llama_free(ctx);
