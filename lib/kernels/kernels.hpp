@@ -40,6 +40,7 @@ enum class ActLayout : uint8_t {
     q8_0x,              // BlockQ8_0 rows + f32 scale and int32 sum per block
     q8_1,               // BlockQ8_1 rows
     q8_k,               // BlockQ8_K rows
+    q8_kx,              // BlockQ8_K rows + 16-bit sums of each 32 qs
 };
 
 struct MatmulKernel {

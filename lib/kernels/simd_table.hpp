@@ -18,8 +18,17 @@ const MatmulKernel k_q8_0{DType::q8_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x
                           &quantize_q8x, &packed_bytes_q<8>, &pack_q<8, sizeof(quant::BlockQ8_0), 0x80>,
                           &gemm_q<8, k_tile_tokens, TileQ8_0>};
 
+const MatmulKernel k_q4_k{DType::q4_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k_row_bytes,
+                          &quantize_q8kx, &packed_bytes_k<k_q4k_group_sb>, &pack_q4_k,
+                          &gemm_k<k_q4k_group_sb, k_tile_tokens, TileQ4_K>};
+const MatmulKernel k_q6_k{DType::q6_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k_row_bytes,
+                          &quantize_q8kx, &packed_bytes_k<k_q6k_group_sb>, &pack_q6_k,
+                          &gemm_k<k_q6k_group_sb, k_tile_tokens, TileQ6_K>};
+
 const MatmulKernel *simd_kernel(DType type) {
     switch (type) {
+    case DType::q4_k: return &k_q4_k;
+    case DType::q6_k: return &k_q6_k;
     case DType::q4_0: return &k_q4_0;
     case DType::q8_0: return &k_q8_0;
     default: return nullptr;

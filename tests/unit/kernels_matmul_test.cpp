@@ -1,0 +1,184 @@
+// Every SIMD kernel against the scalar reference (quant traits' vec_dot) on every ISA this
+// host runs: activation quantizers byte for byte, matmul results within a stated bound, at
+// awkward sizes (1, 7, 31, 33, 255, 257 blocks; rows not a multiple of the 16-row group;
+// 1..17 and 64 tokens).
+#include "core/cpu_features.hpp"
+#include "kernels/kernels.hpp"
+#include "quant/blocks.hpp"
+#include "quant/traits.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+using namespace ember;
+using kernels::MatmulKernel;
+
+namespace {
+
+const DType k_types[] = {DType::f32,  DType::f16,  DType::bf16, DType::q4_0, DType::q4_1,
+                         DType::q5_0, DType::q5_1, DType::q8_0, DType::q2_k, DType::q3_k,
+                         DType::q4_k, DType::q5_k, DType::q6_k};
+
+std::vector<Isa> simd_isas() {
+    std::vector<Isa> out;
+    for (Isa isa : {Isa::avx2, Isa::avx512, Isa::avx512vnni})
+        if (isa_supported(isa)) out.push_back(isa);
+    return out;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.f, scale);
+    std::vector<float> v(n);
+    for (float &x : v) x = dist(rng);
+    return v;
+}
+
+struct Matrix {
+    DType type;
+    int64_t rows, cols;
+    size_t rb;
+    std::vector<uint8_t> bytes;
+};
+
+Matrix make_weight(DType type, int64_t rows, int64_t cols, uint32_t seed) {
+    Matrix m{type, rows, cols, *row_bytes(type, static_cast<uint64_t>(cols)), {}};
+    m.bytes.resize(m.rb * rows);
+    const auto f = random_floats(static_cast<size_t>(rows * cols), seed, 0.05f);
+    for (int64_t r = 0; r < rows; ++r)
+        quant::traits(type).from_float(f.data() + r * cols, m.bytes.data() + r * m.rb, cols);
+    return m;
+}
+
+// y[t * rows + r] from kernel k: pack (if it repacks), quantize each token, one gemm call
+// over [r0, r1) pieces so range boundaries are exercised too.
+std::vector<float> run_kernel(const MatmulKernel &k, const Matrix &w, const std::vector<float> &x,
+                              int64_t n_tokens) {
+    std::shared_ptr<void> packed;
+    if (k.pack != nullptr) {
+        packed.reset(std::aligned_alloc(64, (k.packed_bytes(w.rows, w.cols) + 63) / 64 * 64), &std::free);
+        k.pack(w.bytes.data(), w.rows, w.cols, packed.get());
+    }
+    const size_t arb = k.act_row_bytes(w.cols);
+    std::shared_ptr<void> act(std::aligned_alloc(64, arb * std::max<int64_t>(n_tokens, 1)), &std::free);
+    for (int64_t t = 0; t < n_tokens; ++t)
+        k.quantize(x.data() + t * w.cols, static_cast<uint8_t *>(act.get()) + t * arb, w.cols);
+    std::vector<float> y(static_cast<size_t>(n_tokens * w.rows), NAN);
+    const int64_t mid = std::min<int64_t>(w.rows, 16 * k.row_align);
+    for (auto [r0, r1] : {std::pair{int64_t{0}, mid}, std::pair{mid, w.rows}}) {
+        if (r0 >= r1) continue;
+        k.gemm(kernels::GemmArgs{w.bytes.data(), w.rb, packed.get(), w.rows, w.cols, act.get(), arb,
+                                 n_tokens, y.data(), w.rows, r0, r1});
+    }
+    return y;
+}
+
+// Both sides compute the same exact integer (or exactly rounded f32/f16 product) sums per
+// block and differ only in the order of f32 additions and scale products. Bound: 4 * (terms
+// + 2) * 2^-24 * sum |w_i * a_i| over dequantized values, terms = blocks in the row.
+void check_against_reference(const MatmulKernel &k, const Matrix &w, int64_t n_tokens, uint32_t seed) {
+    const auto x = random_floats(static_cast<size_t>(n_tokens * w.cols), seed);
+    const auto y = run_kernel(k, w, x, n_tokens);
+    const quant::TypeTraits &tr = quant::traits(w.type);
+    const quant::TypeTraits &at = quant::traits(tr.vec_dot_type);
+    std::vector<uint8_t> act(*row_bytes(tr.vec_dot_type, static_cast<uint64_t>(w.cols)));
+    std::vector<float> af(w.cols), wf(static_cast<size_t>(w.rows * w.cols));
+    for (int64_t r = 0; r < w.rows; ++r) tr.to_float(w.bytes.data() + r * w.rb, wf.data() + r * w.cols, w.cols);
+    const double terms = static_cast<double>(w.cols) / tr.block_elems + 2;
+    int bad = 0;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        at.from_float(x.data() + t * w.cols, act.data(), w.cols);
+        at.to_float(act.data(), af.data(), w.cols);
+        for (int64_t r = 0; r < w.rows; ++r) {
+            double s = 0;
+            for (int64_t c = 0; c < w.cols; ++c) s += std::fabs(double(wf[r * w.cols + c]) * af[c]);
+            const float ref = tr.vec_dot(w.cols, w.bytes.data() + r * w.rb, act.data());
+            const double bound = 4 * terms * 0x1p-24 * s + 1e-30;
+            const float got = y[t * w.rows + r];
+            if (!(std::fabs(double(got) - ref) <= bound) && bad++ < 3)
+                FAIL_CHECK("t " << t << " r " << r << ": " << got << " vs reference " << ref << " (bound " << bound << ")");
+        }
+    }
+    CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("SIMD ISAs provide their own kernels for the main formats") {
+    for (Isa isa : simd_isas())
+        for (DType t : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k}) {
+            CAPTURE(isa_name(isa));
+            CAPTURE(dtype_name(t));
+            const MatmulKernel *k = kernels::find_kernel(isa, t);
+            REQUIRE(k != nullptr);
+            CHECK(k->isa == isa);
+        }
+    CHECK(kernels::find_kernel(Isa::scalar, DType::q4_0)->isa == Isa::scalar);
+    CHECK(kernels::find_kernel(Isa::scalar, DType::iq2_xxs) == nullptr);
+}
+
+TEST_CASE("SIMD activation quantizers write exactly the reference quantizer's bytes") {
+    // Random data, plus values that land exactly on rounding ties and a block of zeros.
+    const int64_t cols = 256 * 5;
+    auto x = random_floats(cols, 42);
+    // Scale 1 exactly (largest magnitude 127), every other value a tie k + 0.5: Q8_0 rounds
+    // ties away from zero, Q8_K to even.
+    for (int i = 0; i < 32; ++i) x[256 + i] = i == 0 ? 127.f : static_cast<float>(i - 16) + 0.5f;
+    for (int i = 0; i < 256; ++i) x[512 + i] = i == 3 ? -127.f : static_cast<float>(i % 40 - 20) + 0.5f;
+    for (int i = 0; i < 32; ++i) x[768 + i] = 0.f;
+    for (Isa isa : simd_isas())
+        for (DType t : {DType::q4_0, DType::q4_k}) {
+            CAPTURE(isa_name(isa));
+            const MatmulKernel &k = *kernels::find_kernel(isa, t);
+            const DType at = quant::traits(t).vec_dot_type;
+            const size_t ref_bytes = *row_bytes(at, cols);
+            std::vector<uint8_t> ref(ref_bytes), got(k.act_row_bytes(cols));
+            quant::traits(at).from_float(x.data(), ref.data(), cols);
+            k.quantize(x.data(), got.data(), cols);
+            CHECK(std::memcmp(ref.data(), got.data(), ref_bytes) == 0);
+        }
+}
+
+TEST_CASE("every format and ISA matches the scalar reference at awkward sizes") {
+    for (DType type : k_types) {
+        const int be = quant::traits(type).block_elems;
+        const int64_t unit = be == 1 ? 32 : be;
+        const bool kq = be == 256;
+        for (int64_t blocks : {1, 7, 31, 33, 255, 257}) {
+            const int64_t cols = blocks * unit;
+            // Big rows get few of them (the reference is slow); rows never a multiple of 16.
+            const int64_t rows = cols > 20000 ? (kq ? 3 : 17) : 37;
+            const Matrix w = make_weight(type, rows, cols, static_cast<uint32_t>(blocks));
+            for (Isa isa : simd_isas()) {
+                const MatmulKernel &k = *kernels::find_kernel(isa, type);
+                CAPTURE(dtype_name(type));
+                CAPTURE(isa_name(isa));
+                CAPTURE(blocks);
+                for (int64_t n_tokens : {1, 3}) check_against_reference(k, w, n_tokens, 3);
+            }
+        }
+    }
+}
+
+TEST_CASE("every token count of a tile, and 64 tokens, match the reference") {
+    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k}) {
+        const int64_t cols = quant::traits(type).block_elems == 256 ? 512 : 96;
+        const Matrix w = make_weight(type, 41, cols, 8);
+        for (Isa isa : simd_isas()) {
+            const MatmulKernel &k = *kernels::find_kernel(isa, type);
+            CAPTURE(dtype_name(type));
+            CAPTURE(isa_name(isa));
+            for (int64_t n_tokens = 1; n_tokens <= 17; ++n_tokens) {
+                CAPTURE(n_tokens);
+                check_against_reference(k, w, n_tokens, static_cast<uint32_t>(n_tokens));
+            }
+            check_against_reference(k, w, 64, 64);
+        }
+    }
+}
