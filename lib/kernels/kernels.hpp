@@ -41,6 +41,7 @@ enum class ActLayout : uint8_t {
     q8_1,               // BlockQ8_1 rows
     q8_k,               // BlockQ8_K rows
     q8_kx,              // BlockQ8_K rows + 16-bit sums of each 32 qs
+    f16x, bf16x,        // 16-bit rows + the same values widened to f32
 };
 
 struct MatmulKernel {

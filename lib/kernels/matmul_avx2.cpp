@@ -45,6 +45,10 @@ inline void store_i8(i32v v, int8_t *dst) {
 }
 inline uint16_t to_fp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
 inline float from_fp16(uint16_t h) { return _cvtsh_ss(h); }
+inline f32v load_bf16(const uint16_t *p) {
+    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
 inline i32v widen_u8(const uint8_t *p) {
     return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
 }
@@ -61,6 +65,7 @@ inline i32v dot_i16(i32v acc, i32v a, i32v b) { return _mm256_add_epi32(acc, _mm
 
 #include "kernels/simd_q8.hpp"
 #include "kernels/simd_kquants.hpp"
+#include "kernels/simd_float.hpp"
 #include "kernels/simd_table.hpp"
 
 namespace ember::kernels {

@@ -52,6 +52,10 @@ inline void store_i8(i32v v, int8_t *dst) {
 }
 inline uint16_t to_fp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
 inline float from_fp16(uint16_t h) { return _cvtsh_ss(h); }
+inline f32v load_bf16(const uint16_t *p) {
+    const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
 inline i32v widen_u8(const uint8_t *p) {
     return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
 }
@@ -68,6 +72,7 @@ inline i32v dot_i16(i32v acc, i32v a, i32v b) { return _mm512_dpwssd_epi32(acc, 
 
 #include "kernels/simd_q8.hpp"
 #include "kernels/simd_kquants.hpp"
+#include "kernels/simd_float.hpp"
 #include "kernels/simd_table.hpp"
 
 namespace ember::kernels {

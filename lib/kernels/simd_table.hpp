@@ -25,8 +25,20 @@ const MatmulKernel k_q6_k{DType::q6_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k
                           &quantize_q8kx, &packed_bytes_k<k_q6k_group_sb>, &pack_q6_k,
                           &gemm_k<k_q6k_group_sb, k_tile_tokens, TileQ6_K>};
 
+// Float weights: tiles of 4 rows x up to 6 (AVX-512) or 2 (AVX2) tokens.
+constexpr int k_float_tokens = f32v::size == 16 ? 6 : 2;
+const MatmulKernel k_f32{DType::f32, Tag::isa, ActLayout::f32, 1, &float_act_row_bytes<DType::f32>,
+                         &float_quantize<DType::f32>, nullptr, nullptr, &float_gemm<DType::f32, k_float_tokens>};
+const MatmulKernel k_f16{DType::f16, Tag::isa, ActLayout::f16x, 1, &float_act_row_bytes<DType::f16>,
+                         &float_quantize<DType::f16>, nullptr, nullptr, &float_gemm<DType::f16, k_float_tokens>};
+const MatmulKernel k_bf16{DType::bf16, Tag::isa, ActLayout::bf16x, 1, &float_act_row_bytes<DType::bf16>,
+                          &float_quantize<DType::bf16>, nullptr, nullptr, &float_gemm<DType::bf16, k_float_tokens>};
+
 const MatmulKernel *simd_kernel(DType type) {
     switch (type) {
+    case DType::f32: return &k_f32;
+    case DType::f16: return &k_f16;
+    case DType::bf16: return &k_bf16;
     case DType::q4_k: return &k_q4_k;
     case DType::q6_k: return &k_q6_k;
     case DType::q4_0: return &k_q4_0;

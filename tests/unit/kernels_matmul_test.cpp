@@ -112,7 +112,7 @@ void check_against_reference(const MatmulKernel &k, const Matrix &w, int64_t n_t
 
 TEST_CASE("SIMD ISAs provide their own kernels for the main formats") {
     for (Isa isa : simd_isas())
-        for (DType t : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k}) {
+        for (DType t : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f32, DType::f16, DType::bf16}) {
             CAPTURE(isa_name(isa));
             CAPTURE(dtype_name(t));
             const MatmulKernel *k = kernels::find_kernel(isa, t);
@@ -181,4 +181,17 @@ TEST_CASE("every token count of a tile, and 64 tokens, match the reference") {
             check_against_reference(k, w, 64, 64);
         }
     }
+}
+
+TEST_CASE("float weights of any width, including a tail shorter than a vector") {
+    for (DType type : {DType::f32, DType::f16, DType::bf16})
+        for (int64_t cols : {1, 7, 100, 577}) {
+            const Matrix w = make_weight(type, 9, cols, 5);
+            for (Isa isa : simd_isas()) {
+                CAPTURE(dtype_name(type));
+                CAPTURE(isa_name(isa));
+                CAPTURE(cols);
+                for (int64_t n_tokens : {1, 4, 7}) check_against_reference(*kernels::find_kernel(isa, type), w, n_tokens, 9);
+            }
+        }
 }
