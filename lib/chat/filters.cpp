@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace ember::chat {
@@ -142,13 +143,21 @@ Value round_filter(const Value &v, CallArgs &args) {
     int64_t precision = int_arg(arg(args, 0, "precision", Value(0)), "round precision");
     std::string method = text_of(arg(args, 1, "method", Value("common")));
     double x = v.number();
+    if (method == "common") {
+        // Python's round(): the exact binary value correctly rounded, ties to even, which
+        // is what printf's %.*f does.
+        if (precision >= 0 && precision <= 300 && std::isfinite(x)) {
+            char buf[512];
+            std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(precision), x);
+            return Value(std::strtod(buf, nullptr));
+        }
+        double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
+        return Value(std::nearbyint(x * scale) / scale);
+    }
     double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
-    double y = x * scale;
-    if (method == "common") y = std::round(y);  // half away from zero
-    else if (method == "floor") y = std::floor(y);
-    else if (method == "ceil") y = std::ceil(y);
-    else raise("method must be common, ceil or floor");
-    return Value(y / scale);
+    if (method == "floor") return Value(std::floor(x * scale) / scale);
+    if (method == "ceil") return Value(std::ceil(x * scale) / scale);
+    raise("method must be common, ceil or floor");
 }
 
 Value int_filter(const Value &v, CallArgs &args) {

@@ -682,7 +682,7 @@ private:
     }
 
     ExprPtr parse_call(ExprPtr callee) {
-        auto e = make(Expr::Kind::call, cur().offset);
+        auto e = make(Expr::Kind::call, callee->offset);
         e->a = std::move(callee);
         parse_args(*e);
         return finish(std::move(e));
