@@ -37,8 +37,9 @@ struct GemmArgs {
 enum class ActLayout : uint8_t {
     f32, f16, bf16,     // plain rows
     q8_0,               // BlockQ8_0 rows (reference bytes)
-    q8_0x,              // BlockQ8_0 rows + f32 scale and int32 sum per block
+    q8_0x,              // BlockQ8_0 rows + f32 scale and int32 sum corrections per block
     q8_1,               // BlockQ8_1 rows
+    q8_1x,              // BlockQ8_1 rows + f32 d and s per block
     q8_k,               // BlockQ8_K rows
     q8_kx,              // BlockQ8_K rows + 16-bit sums of each 32 qs
     f16x, bf16x,        // 16-bit rows + the same values widened to f32

@@ -62,6 +62,7 @@ inline i32v dot_i16(i32v acc, i32v a, i32v b) { return _mm512_add_epi32(acc, _mm
 }  // namespace ember::kernels
 
 #include "kernels/simd_q8.hpp"
+#include "kernels/simd_q5.hpp"
 #include "kernels/simd_kquants.hpp"
 #include "kernels/simd_float.hpp"
 #include "kernels/simd_table.hpp"

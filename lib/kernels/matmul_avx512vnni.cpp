@@ -71,6 +71,7 @@ inline i32v dot_i16(i32v acc, i32v a, i32v b) { return _mm512_dpwssd_epi32(acc, 
 }  // namespace ember::kernels
 
 #include "kernels/simd_q8.hpp"
+#include "kernels/simd_q5.hpp"
 #include "kernels/simd_kquants.hpp"
 #include "kernels/simd_float.hpp"
 #include "kernels/simd_table.hpp"

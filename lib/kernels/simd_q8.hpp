@@ -52,62 +52,72 @@ inline int32_t load_i32(const void *p) {
 
 // -------------------------------------------------------------------- activation layout
 // "q8_0x": one token row is its nb BlockQ8_0 (the reference quantizer's bytes), then per
-// block the f32 value of the fp16 scale, then -8 * sum(qs) and -128 * sum(qs) as int32.
+// block the f32 value of the fp16 scale, then -8, -16 and -128 times sum(qs) as int32 (the
+// offsets of Q4_0, Q5_0 and the unsigned-stored Q8_0 weights).
 struct Q8xOffsets {
-    size_t d, c8, c128, total;
+    size_t d, c8, c16, c128, total;
 };
 inline Q8xOffsets q8x_offsets(int64_t cols) {
     const size_t nb = static_cast<size_t>(cols) / quant::qk8_0;
     Q8xOffsets o;
     o.d = round64(nb * sizeof(quant::BlockQ8_0));
     o.c8 = o.d + round64(nb * 4);
-    o.c128 = o.c8 + round64(nb * 4);
+    o.c16 = o.c8 + round64(nb * 4);
+    o.c128 = o.c16 + round64(nb * 4);
     o.total = o.c128 + round64(nb * 4);
     return o;
 }
 inline size_t q8x_row_bytes(int64_t cols) { return q8x_offsets(cols).total; }
 
-// Reproduces quant::quantize_q8_0 byte for byte: d = amax / 127 (a true division), id = 1/d,
-// q = round half away from zero of x * id, computed as trunc plus a correction so that no
-// addition can round (x*id + 0.5 can).
-inline void quantize_q8x(const float *x, void *dst, int64_t cols) {
+// One 32-element block as quant::quantize_q8_0 / quantize_q8_1 compute it, byte for byte:
+// d = amax / 127 (a true division), id = 1/d, q = round half away from zero of x * id,
+// computed as trunc plus a correction so that no addition can round (x*id + 0.5 can).
+// Returns d unrounded (Q8_1's s uses it); sum = sum of q.
+inline float quantize_block32(const float *x, int8_t q[32], int32_t &sum_out) {
     constexpr int L = f32v::size;
-    constexpr int V = quant::qk8_0 / L;  // vectors per block
+    constexpr int V = 32 / L;  // vectors per block
+    f32v v[V];
+    f32v m(0.f);
+    for (int i = 0; i < V; ++i) {
+        v[i] = f32v::load_unaligned(x + i * L);
+        m = xsimd::max(m, xsimd::abs(v[i]));
+    }
+    const float d = hmax(m) / 127;
+    const float id = d != 0.f ? 1.0f / d : 0.0f;
+    i32v sum(0);
+    for (int i = 0; i < V; ++i) {
+        const f32v s = v[i] * f32v(id);
+        f32v t = xsimd::trunc(s);
+        const f32v frac = xsimd::abs(s - t);
+        const f32v step = xsimd::select(s < f32v(0.f), f32v(-1.f), f32v(1.f));
+        t = xsimd::select(frac >= f32v(0.5f), t + step, t);
+        t = xsimd::min(xsimd::max(t, f32v(-128.f)), f32v(127.f));
+        const i32v qi = xsimd::batch_cast<int32_t>(t);
+        sum += qi;
+        store_i8(qi, q + i * L);
+    }
+    sum_out = xsimd::hadd(sum);
+    return d;
+}
+
+inline void quantize_q8x(const float *x, void *dst, int64_t cols) {
     const int64_t nb = cols / quant::qk8_0;
     const Q8xOffsets o = q8x_offsets(cols);
     auto *base = static_cast<uint8_t *>(dst);
     auto *blocks = reinterpret_cast<quant::BlockQ8_0 *>(base);
     auto *ds = reinterpret_cast<float *>(base + o.d);
     auto *c8 = reinterpret_cast<int32_t *>(base + o.c8);
+    auto *c16 = reinterpret_cast<int32_t *>(base + o.c16);
     auto *c128 = reinterpret_cast<int32_t *>(base + o.c128);
     for (int64_t b = 0; b < nb; ++b, x += quant::qk8_0) {
-        f32v v[V];
-        f32v m(0.f);
-        for (int i = 0; i < V; ++i) {
-            v[i] = f32v::load_unaligned(x + i * L);
-            m = xsimd::max(m, xsimd::abs(v[i]));
-        }
-        const float d = hmax(m) / 127;
-        const float id = d != 0.f ? 1.0f / d : 0.0f;
-        const uint16_t dh = to_fp16(d);
         int8_t q[quant::qk8_0];
-        i32v sum(0);
-        for (int i = 0; i < V; ++i) {
-            const f32v s = v[i] * f32v(id);
-            f32v t = xsimd::trunc(s);
-            const f32v frac = xsimd::abs(s - t);
-            const f32v step = xsimd::select(s < f32v(0.f), f32v(-1.f), f32v(1.f));
-            t = xsimd::select(frac >= f32v(0.5f), t + step, t);
-            t = xsimd::min(xsimd::max(t, f32v(-128.f)), f32v(127.f));
-            const i32v qi = xsimd::batch_cast<int32_t>(t);
-            sum += qi;
-            store_i8(qi, q + i * L);
-        }
+        int32_t s;
+        const uint16_t dh = to_fp16(quantize_block32(x, q, s));
         std::memcpy(&blocks[b].d, &dh, 2);
         std::memcpy(blocks[b].qs, q, sizeof q);
-        const int32_t s = xsimd::hadd(sum);
         ds[b] = from_fp16(dh);  // the f32 value of the stored fp16 scale
         c8[b] = -8 * s;
+        c16[b] = -16 * s;
         c128[b] = -128 * s;
     }
 }
@@ -190,11 +200,14 @@ static void run(const TileArgs &a, float *out) {
         for (int t = 0; t < NT; ++t) {
             const uint8_t *row = a.act + t * a.act_row_bytes;
             const uint8_t *aq = row + b * sizeof(quant::BlockQ8_0) + 2;
-            i32v s(load_i32(row + a.off.c8 + b * 4));
+            // Two dependency chains (exact integers, so the split changes nothing): with
+            // one or two tokens there is otherwise too little independent work per block.
+            i32v s(load_i32(row + a.off.c8 + b * 4)), s2(0);
             for (int j = 0; j < 4; ++j) {
                 s = dot_u8s8(s, lo[j], i32v(load_i32(aq + 4 * j)));
-                s = dot_u8s8(s, hi[j], i32v(load_i32(aq + 16 + 4 * j)));
+                s2 = dot_u8s8(s2, hi[j], i32v(load_i32(aq + 16 + 4 * j)));
             }
+            s += s2;
             float da;
             std::memcpy(&da, row + a.off.d + b * 4, 4);
             acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
@@ -221,8 +234,12 @@ static void run(const TileArgs &a, float *out) {
         for (int t = 0; t < NT; ++t) {
             const uint8_t *row = a.act + t * a.act_row_bytes;
             const uint8_t *aq = row + b * sizeof(quant::BlockQ8_0) + 2;
-            i32v s = Tag::vnni ? i32v(load_i32(row + a.off.c128 + b * 4)) : i32v(0);
-            for (int j = 0; j < 8; ++j) s = dot_q8w(s, wq[j], i32v(load_i32(aq + 4 * j)));
+            i32v s = Tag::vnni ? i32v(load_i32(row + a.off.c128 + b * 4)) : i32v(0), s2(0);
+            for (int j = 0; j < 8; j += 2) {
+                s = dot_q8w(s, wq[j], i32v(load_i32(aq + 4 * j)));
+                s2 = dot_q8w(s2, wq[j + 1], i32v(load_i32(aq + 4 * j + 4)));
+            }
+            s += s2;
             float da;
             std::memcpy(&da, row + a.off.d + b * 4, 4);
             acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);

@@ -25,6 +25,16 @@ const MatmulKernel k_q6_k{DType::q6_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k
                           &quantize_q8kx, &packed_bytes_k<k_q6k_group_sb>, &pack_q6_k,
                           &gemm_k<k_q6k_group_sb, k_tile_tokens, TileQ6_K>};
 
+const MatmulKernel k_q4_1{DType::q4_1, Tag::isa, ActLayout::q8_1x, k_group, &q81_row_bytes,
+                          &quantize_q81x, &packed_bytes_q32<DType::q4_1>, &pack_q32<DType::q4_1>,
+                          &gemm_q32<DType::q4_1, k_tile_tokens>};
+const MatmulKernel k_q5_0{DType::q5_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x_row_bytes,
+                          &quantize_q8x, &packed_bytes_q32<DType::q5_0>, &pack_q32<DType::q5_0>,
+                          &gemm_q32<DType::q5_0, k_tile_tokens>};
+const MatmulKernel k_q5_1{DType::q5_1, Tag::isa, ActLayout::q8_1x, k_group, &q81_row_bytes,
+                          &quantize_q81x, &packed_bytes_q32<DType::q5_1>, &pack_q32<DType::q5_1>,
+                          &gemm_q32<DType::q5_1, k_tile_tokens>};
+
 // Float weights: tiles of 4 rows x up to 6 (AVX-512) or 2 (AVX2) tokens.
 constexpr int k_float_tokens = f32v::size == 16 ? 6 : 2;
 const MatmulKernel k_f32{DType::f32, Tag::isa, ActLayout::f32, 1, &float_act_row_bytes<DType::f32>,
@@ -36,6 +46,9 @@ const MatmulKernel k_bf16{DType::bf16, Tag::isa, ActLayout::bf16x, 1, &float_act
 
 const MatmulKernel *simd_kernel(DType type) {
     switch (type) {
+    case DType::q4_1: return &k_q4_1;
+    case DType::q5_0: return &k_q5_0;
+    case DType::q5_1: return &k_q5_1;
     case DType::f32: return &k_f32;
     case DType::f16: return &k_f16;
     case DType::bf16: return &k_bf16;

@@ -112,7 +112,8 @@ void check_against_reference(const MatmulKernel &k, const Matrix &w, int64_t n_t
 
 TEST_CASE("SIMD ISAs provide their own kernels for the main formats") {
     for (Isa isa : simd_isas())
-        for (DType t : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f32, DType::f16, DType::bf16}) {
+        for (DType t : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f32, DType::f16,
+                        DType::bf16, DType::q4_1, DType::q5_0, DType::q5_1}) {
             CAPTURE(isa_name(isa));
             CAPTURE(dtype_name(t));
             const MatmulKernel *k = kernels::find_kernel(isa, t);
@@ -133,7 +134,7 @@ TEST_CASE("SIMD activation quantizers write exactly the reference quantizer's by
     for (int i = 0; i < 256; ++i) x[512 + i] = i == 3 ? -127.f : static_cast<float>(i % 40 - 20) + 0.5f;
     for (int i = 0; i < 32; ++i) x[768 + i] = 0.f;
     for (Isa isa : simd_isas())
-        for (DType t : {DType::q4_0, DType::q4_k}) {
+        for (DType t : {DType::q4_0, DType::q4_k, DType::q4_1}) {
             CAPTURE(isa_name(isa));
             const MatmulKernel &k = *kernels::find_kernel(isa, t);
             const DType at = quant::traits(t).vec_dot_type;
@@ -167,7 +168,7 @@ TEST_CASE("every format and ISA matches the scalar reference at awkward sizes") 
 }
 
 TEST_CASE("every token count of a tile, and 64 tokens, match the reference") {
-    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k}) {
+    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::q4_1, DType::q5_0, DType::q5_1}) {
         const int64_t cols = quant::traits(type).block_elems == 256 ? 512 : 96;
         const Matrix w = make_weight(type, 41, cols, 8);
         for (Isa isa : simd_isas()) {
