@@ -7,6 +7,7 @@
 //   dot_i16(acc, a, b)  acc + per 32-bit lane a.lo16*b.lo16 + a.hi16*b.hi16
 //
 // Weight layouts (16 interleaved rows per group, per 256-element super-block):
+//   Q5_K  as Q4_K, then 8 lines of fifth bits (see pack_q45_k) = 180 bytes a row (GGUF: 176).
 //   Q4_K  d[16] dmin[16] (fp16) | scale[8 sub-blocks][16 rows] u8 | min pairs[4][16 rows][2] u8
 //         | 32 lines: line 8j+c = bytes qs[32j+4c .. +3] of each row (low nibbles: elements
 //           64j+4c.., sub-block 2j; high nibbles: 64j+32+4c.., sub-block 2j+1)
@@ -17,7 +18,7 @@
 //           4(i+48)+k at bits 0, 2, 4, 6
 //         = 210 bytes a row (as GGUF).
 // Per output element: for each super-block in order, the exact integer sums
-//   Q4_K: isum = sum_j sc_j * dot(q_j, a_j), msum = sum_j m_j * asum_j
+//   Q4_K/Q5_K: isum = sum_j sc_j * dot(q_j, a_j), msum = sum_j m_j * asum_j
 //         acc = fma(isum, dw*da, acc); acc = acc - msum * (dmin*da)
 //   Q6_K: isum = sum_j sc_j * dot(q_j, a_j) - 32 * sum_j sc_j * bsum_j
 //         acc = fma(isum, dw*da, acc)
@@ -90,6 +91,7 @@ inline void quantize_q8kx(const float *x, void *dst, int64_t cols) {
 
 // ------------------------------------------------------------------------- packing
 constexpr size_t k_q4k_group_sb = 64 + 128 + 128 + 32 * 64;   // bytes per group per super-block
+constexpr size_t k_q5k_group_sb = k_q4k_group_sb + 8 * 64;
 constexpr size_t k_q6k_group_sb = 32 + 256 + 32 * 64 + 16 * 64;
 
 template <size_t PerSb>
@@ -98,16 +100,21 @@ size_t packed_bytes_k(int64_t rows, int64_t cols) {
     return static_cast<size_t>(groups) * static_cast<size_t>(cols / quant::qk_k) * PerSb;
 }
 
-inline void pack_q4_k(const void *weight, int64_t rows, int64_t cols, void *dst) {
+// Q4_K and Q5_K (Block = BlockQ4_K / BlockQ5_K); Q5_K adds 8 lines of fifth bits after the
+// quants: line c holds each row's raw qh[4c..4c+3], whose bit s is the fifth bit of element
+// 32s + 4c + k (sub-block s, chunk c).
+template <class Block, size_t PerSb>
+void pack_q45_k(const void *weight, int64_t rows, int64_t cols, void *dst) {
+    constexpr bool five = PerSb == k_q5k_group_sb;
     const int64_t nb = cols / quant::qk_k;
-    const auto *w = static_cast<const quant::BlockQ4_K *>(weight);
+    const auto *w = static_cast<const Block *>(weight);
     auto *out = static_cast<uint8_t *>(dst);
-    std::memset(out, 0, packed_bytes_k<k_q4k_group_sb>(rows, cols));
+    std::memset(out, 0, packed_bytes_k<PerSb>(rows, cols));
     for (int64_t r = 0; r < rows; ++r) {
         const int i = static_cast<int>(r % k_group);
         for (int64_t b = 0; b < nb; ++b) {
-            const quant::BlockQ4_K &blk = w[r * nb + b];
-            uint8_t *g = out + (static_cast<size_t>(r / k_group) * nb + b) * k_q4k_group_sb;
+            const Block &blk = w[r * nb + b];
+            uint8_t *g = out + (static_cast<size_t>(r / k_group) * nb + b) * PerSb;
             std::memcpy(g + i * 2, &blk.d, 2);
             std::memcpy(g + 32 + i * 2, &blk.dmin, 2);
             uint8_t sc[8], mn[8];
@@ -119,6 +126,9 @@ inline void pack_q4_k(const void *weight, int64_t rows, int64_t cols, void *dst)
             }
             for (int line = 0; line < 32; ++line)
                 std::memcpy(g + 320 + line * 64 + i * 4, blk.qs + line * 4, 4);
+            if constexpr (five) {
+                for (int c = 0; c < 8; ++c) std::memcpy(g + 320 + 32 * 64 + c * 64 + i * 4, blk.qh + c * 4, 4);
+            }
         }
     }
 }
@@ -164,17 +174,21 @@ inline void pack_q6_k(const void *weight, int64_t rows, int64_t cols, void *dst)
 }
 
 // ------------------------------------------------------------------------ micro-kernels
+template <size_t PerSb>
+struct TileQ45_K {
 template <int NT>
-struct TileQ4_K {
+struct Tile {
     static void run(const TileArgs &a, float *out) {
+        constexpr bool five = PerSb == k_q5k_group_sb;
         constexpr int L = f32v::size;
         const Q8kOffsets off = q8k_offsets(a.nb * quant::qk_k);
         const i32v mask(0x0F0F0F0F);
         f32v acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
         for (int64_t b = 0; b < a.nb; ++b) {
-            const uint8_t *g = a.group + b * k_q4k_group_sb;
+            const uint8_t *g = a.group + b * PerSb;
             const uint8_t *lines = g + 320 + a.h * L * 4;
+            const uint8_t *hlines = lines + 32 * 64;
             i32v isum[NT];
             for (int t = 0; t < NT; ++t) isum[t] = i32v(0);
             for (int s = 0; s < 8; ++s) {
@@ -184,6 +198,10 @@ struct TileQ4_K {
                     const i32v raw = i32v::load_unaligned(
                         reinterpret_cast<const int32_t *>(lines + ((s / 2) * 8 + c) * 64));
                     w[c] = (s % 2 == 0) ? (raw & mask) : ((raw >> 4) & mask);
+                    if constexpr (five) {
+                        const i32v hb = i32v::load_unaligned(reinterpret_cast<const int32_t *>(hlines + c * 64));
+                        w[c] = w[c] | (((hb >> s) & i32v(0x01010101)) << 4);
+                    }
                 }
                 for (int t = 0; t < NT; ++t) {
                     const auto *q8 = reinterpret_cast<const quant::BlockQ8_K *>(a.act + t * a.act_row_bytes) + b;
@@ -210,6 +228,7 @@ struct TileQ4_K {
         }
         for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
     }
+};
 };
 
 template <int NT>

@@ -19,8 +19,13 @@ const MatmulKernel k_q8_0{DType::q8_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x
                           &gemm_q<8, k_tile_tokens, TileQ8_0>};
 
 const MatmulKernel k_q4_k{DType::q4_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k_row_bytes,
-                          &quantize_q8kx, &packed_bytes_k<k_q4k_group_sb>, &pack_q4_k,
-                          &gemm_k<k_q4k_group_sb, k_tile_tokens, TileQ4_K>};
+                          &quantize_q8kx, &packed_bytes_k<k_q4k_group_sb>,
+                          &pack_q45_k<quant::BlockQ4_K, k_q4k_group_sb>,
+                          &gemm_k<k_q4k_group_sb, k_tile_tokens, TileQ45_K<k_q4k_group_sb>::Tile>};
+const MatmulKernel k_q5_k{DType::q5_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k_row_bytes,
+                          &quantize_q8kx, &packed_bytes_k<k_q5k_group_sb>,
+                          &pack_q45_k<quant::BlockQ5_K, k_q5k_group_sb>,
+                          &gemm_k<k_q5k_group_sb, k_tile_tokens, TileQ45_K<k_q5k_group_sb>::Tile>};
 const MatmulKernel k_q6_k{DType::q6_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k_row_bytes,
                           &quantize_q8kx, &packed_bytes_k<k_q6k_group_sb>, &pack_q6_k,
                           &gemm_k<k_q6k_group_sb, k_tile_tokens, TileQ6_K>};
@@ -53,6 +58,7 @@ const MatmulKernel *simd_kernel(DType type) {
     case DType::f16: return &k_f16;
     case DType::bf16: return &k_bf16;
     case DType::q4_k: return &k_q4_k;
+    case DType::q5_k: return &k_q5_k;
     case DType::q6_k: return &k_q6_k;
     case DType::q4_0: return &k_q4_0;
     case DType::q8_0: return &k_q8_0;

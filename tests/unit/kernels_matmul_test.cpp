@@ -113,7 +113,7 @@ void check_against_reference(const MatmulKernel &k, const Matrix &w, int64_t n_t
 TEST_CASE("SIMD ISAs provide their own kernels for the main formats") {
     for (Isa isa : simd_isas())
         for (DType t : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f32, DType::f16,
-                        DType::bf16, DType::q4_1, DType::q5_0, DType::q5_1}) {
+                        DType::bf16, DType::q4_1, DType::q5_0, DType::q5_1, DType::q5_k}) {
             CAPTURE(isa_name(isa));
             CAPTURE(dtype_name(t));
             const MatmulKernel *k = kernels::find_kernel(isa, t);
@@ -168,7 +168,8 @@ TEST_CASE("every format and ISA matches the scalar reference at awkward sizes") 
 }
 
 TEST_CASE("every token count of a tile, and 64 tokens, match the reference") {
-    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::q4_1, DType::q5_0, DType::q5_1}) {
+    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::q4_1, DType::q5_0,
+                       DType::q5_1, DType::q5_k}) {
         const int64_t cols = quant::traits(type).block_elems == 256 ? 512 : 96;
         const Matrix w = make_weight(type, 41, cols, 8);
         for (Isa isa : simd_isas()) {
