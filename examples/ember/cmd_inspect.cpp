@@ -150,9 +150,9 @@ void print_text(const gguf::File &f, uint64_t max_items) {
 }
 
 // ---- JSON ----------------------------------------------------------------------------------
-nlohmann::json value_json(const Value &v, uint64_t max_items);
+nlohmann::ordered_json value_json(const Value &v, uint64_t max_items);
 
-nlohmann::json element_json(const Value &v, uint64_t i, uint64_t max_items) {
+nlohmann::ordered_json element_json(const Value &v, uint64_t i, uint64_t max_items) {
     switch (v.element_type()) {
     case ValueType::string: return std::string(v.strings()[i]);
     case ValueType::boolean: return v.array<uint8_t>()[i] != 0;
@@ -171,7 +171,7 @@ nlohmann::json element_json(const Value &v, uint64_t i, uint64_t max_items) {
     return nullptr;
 }
 
-nlohmann::json value_json(const Value &v, uint64_t max_items) {
+nlohmann::ordered_json value_json(const Value &v, uint64_t max_items) {
     switch (v.type()) {
     case ValueType::u8: case ValueType::u16: case ValueType::u32: case ValueType::u64: return *v.as<uint64_t>();
     case ValueType::i8: case ValueType::i16: case ValueType::i32: case ValueType::i64: return *v.as<int64_t>();
@@ -179,7 +179,7 @@ nlohmann::json value_json(const Value &v, uint64_t max_items) {
     case ValueType::boolean: return *v.as<bool>();
     case ValueType::string: return std::string(*v.as<std::string_view>());
     case ValueType::array: {
-        nlohmann::json items = nlohmann::json::array();
+        nlohmann::ordered_json items = nlohmann::ordered_json::array();
         for (uint64_t i = 0; i < std::min(v.size(), max_items); ++i) items.push_back(element_json(v, i, max_items));
         return {{"element_type", gguf::value_type_name(v.element_type())}, {"count", v.size()},
                 {"values", std::move(items)}, {"truncated", v.size() > max_items}};
@@ -189,18 +189,18 @@ nlohmann::json value_json(const Value &v, uint64_t max_items) {
 }
 
 void print_json(const gguf::File &f, uint64_t max_items) {
-    nlohmann::json j;
+    nlohmann::ordered_json j;
     j["path"] = f.path();
     j["version"] = f.version();
     j["file_size"] = f.bytes().size();
     j["alignment"] = f.alignment();
     j["data_offset"] = f.data_offset();
-    nlohmann::json md = nlohmann::json::array();
+    nlohmann::ordered_json md = nlohmann::ordered_json::array();
     for (const auto &kv : f.metadata())
         md.push_back({{"key", std::string(kv.key)}, {"type", gguf::value_type_name(kv.value.type())},
                       {"value", value_json(kv.value, max_items)}});
     j["metadata"] = std::move(md);
-    nlohmann::json ts = nlohmann::json::array();
+    nlohmann::ordered_json ts = nlohmann::ordered_json::array();
     for (const auto &t : f.tensors()) {
         std::vector<uint64_t> shape(t.ne.begin(), t.ne.begin() + t.n_dims);
         ts.push_back({{"name", std::string(t.name)}, {"type", dtype_name(t.type)}, {"shape", shape},
@@ -211,7 +211,7 @@ void print_json(const gguf::File &f, uint64_t max_items) {
     j["totals"] = {{"params", tot.params}, {"bytes", tot.bytes},
                    {"bits_per_weight", tot.params ? 8.0 * static_cast<double>(tot.bytes) / static_cast<double>(tot.params) : 0.0}};
     // Invalid UTF-8 in a value is replaced (U+FFFD) rather than failing the whole dump.
-    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 int run_inspect(int argc, char **argv) {
