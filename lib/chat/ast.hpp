@@ -98,6 +98,7 @@ struct Stmt {
     std::string name;
     std::vector<MacroParam> params;
     std::vector<std::pair<Target, ExprPtr>> assignments;  // with
+    bool uses_loop = true;  // for_: whether the body names `loop` (if not, no loop object is built)
 
     Stmt(Kind k, size_t off) : kind(k), offset(off) {}
 };

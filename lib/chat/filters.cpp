@@ -21,8 +21,6 @@ namespace {
 
 using Items = std::vector<Value>;
 
-[[noreturn]] void fail_undefined(const Value &v) { raise("{}", v.as_undefined().hint); }
-
 std::string text_of(const Value &v) { return to_str(v); }  // jinja's soft_str: undefined -> ""
 
 int64_t int_arg(const Value &v, std::string_view what) {
@@ -296,7 +294,6 @@ Value apply_filter(Interpreter &in, std::string_view name, const Value &v, CallA
     }
     if (name == "join") return join(in, v, args);
     if (name == "first" || name == "last") {
-        if (v.is_undefined()) fail_undefined(v);
         Items items = iterate(v);
         if (items.empty()) return Value(Undefined{"no first/last item of an empty sequence"});
         return name == "first" ? items.front() : items.back();

@@ -152,7 +152,13 @@ Interpreter::Flow Interpreter::exec(const Stmt &s) {
 }
 
 Interpreter::Flow Interpreter::exec_for(const Stmt &s) {
-    std::vector<Value> items = iterate(eval(*s.expr));
+    Value iterable = eval(*s.expr);
+    // Lists are iterated in place (they are immutable); other iterables are materialized.
+    std::vector<Value> materialized;
+    const std::vector<Value> *items = &materialized;
+    if (iterable.is_array()) items = &iterable.as_array().items;
+    else materialized = iterate(iterable);
+
     auto frame = std::make_shared<Frame>();
     frame->parent = frame_;
     std::swap(frame_, frame);  // frame now holds the enclosing frame
@@ -163,43 +169,50 @@ Interpreter::Flow Interpreter::exec_for(const Stmt &s) {
 
     if (s.filter_expr) {  // `for x in xs if cond`: filtered before the loop, so loop.length counts what is kept
         std::vector<Value> kept;
-        for (auto &item : items) {
+        for (const auto &item : *items) {
             step();
             frame_->vars.clear();
             assign(s.target, item, *frame_);
-            if (truthy(eval(*s.filter_expr))) kept.push_back(std::move(item));
+            if (truthy(eval(*s.filter_expr))) kept.push_back(item);
         }
-        items = std::move(kept);
+        materialized = std::move(kept);
+        items = &materialized;
     }
-    if (items.empty()) {
+    if (items->empty()) {
         std::swap(frame_, frame);
         Flow f = exec(s.else_body);
         std::swap(frame_, frame);
         return f;
     }
-    const auto n = static_cast<int64_t>(items.size());
+    const auto n = static_cast<int64_t>(items->size());
     for (int64_t i = 0; i < n; ++i) {
         step();
         frame_->vars.clear();  // each iteration starts with a fresh scope, as in jinja2
-        assign(s.target, items[static_cast<size_t>(i)], *frame_);
-        std::vector<std::pair<std::string, Value>> loop = {
-            {"index", Value(i + 1)},      {"index0", Value(i)},         {"revindex", Value(n - i)},
-            {"revindex0", Value(n - i - 1)}, {"first", Value(i == 0)}, {"last", Value(i == n - 1)},
-            {"length", Value(n)},         {"depth", Value(1)},          {"depth0", Value(0)},
-        };
-        if (i > 0) loop.emplace_back("previtem", items[static_cast<size_t>(i - 1)]);
-        if (i + 1 < n) loop.emplace_back("nextitem", items[static_cast<size_t>(i + 1)]);
-        auto cycle = std::make_shared<Callable>();
-        cycle->name = "loop.cycle";
-        cycle->fn = [i](Interpreter &, CallArgs &args) -> Value {
-            if (args.positional.empty()) raise("no items for cycling given");
-            return args.positional[static_cast<size_t>(i) % args.positional.size()];
-        };
-        loop.emplace_back("cycle", Value(CallablePtr(std::move(cycle))));
-        frame_->vars["loop"] = make_object(std::move(loop));
+        assign(s.target, (*items)[static_cast<size_t>(i)], *frame_);
+        if (s.uses_loop) frame_->vars["loop"] = loop_object(*items, i);
         if (exec(s.body) == Flow::break_) break;
     }
     return Flow::normal;
+}
+
+// jinja2's loop variable for iteration i of items.
+Value Interpreter::loop_object(const std::vector<Value> &items, int64_t i) {
+    const auto n = static_cast<int64_t>(items.size());
+    std::vector<std::pair<std::string, Value>> loop = {
+        {"index", Value(i + 1)},         {"index0", Value(i)},      {"revindex", Value(n - i)},
+        {"revindex0", Value(n - i - 1)}, {"first", Value(i == 0)}, {"last", Value(i == n - 1)},
+        {"length", Value(n)},            {"depth", Value(1)},       {"depth0", Value(0)},
+    };
+    if (i > 0) loop.emplace_back("previtem", items[static_cast<size_t>(i - 1)]);
+    if (i + 1 < n) loop.emplace_back("nextitem", items[static_cast<size_t>(i + 1)]);
+    auto cycle = std::make_shared<Callable>();
+    cycle->name = "loop.cycle";
+    cycle->fn = [i](Interpreter &, CallArgs &args) -> Value {
+        if (args.positional.empty()) raise("no items for cycling given");
+        return args.positional[static_cast<size_t>(i) % args.positional.size()];
+    };
+    loop.emplace_back("cycle", Value(CallablePtr(std::move(cycle))));
+    return make_object(std::move(loop));
 }
 
 void Interpreter::assign(const Target &target, const Value &value, Frame &frame) {

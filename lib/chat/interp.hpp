@@ -23,8 +23,8 @@ namespace ember::chat {
 
 struct Limits {
     size_t max_output_bytes = size_t{16} << 20;  // rendered text, and any one string value
-    size_t max_list_items = 1'000'000;            // any one list (range(), *, +, batch ...)
-    uint64_t max_steps = 2'000'000;               // loop iterations + macro/function calls
+    size_t max_list_items = 250'000;              // any one list built by the template (range(), *, + ...)
+    uint64_t max_steps = 1'000'000;               // loop iterations, calls, filters and tests
     int max_call_depth = 100;                     // nested macro calls
     int max_eval_depth = 1000;                    // nested statement/expression evaluation
 };
@@ -80,6 +80,7 @@ private:
     Flow exec(const Body &body);
     Flow exec(const Stmt &s);
     Flow exec_for(const Stmt &s);
+    Value loop_object(const std::vector<Value> &items, int64_t i);
     void exec_set(const Stmt &s);
     void assign(const Target &target, const Value &value, Frame &frame);
     std::string capture(const Body &body, std::shared_ptr<Frame> frame);

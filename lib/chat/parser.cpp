@@ -31,6 +31,7 @@ private:
     const std::vector<Token> &t_;
     size_t i_ = 0;
     int nesting_ = 0;
+    int loop_refs_ = 0;  // how many times the name `loop` has been parsed so far
 
     // Guards recursion of the parser itself.
     struct Nest {
@@ -240,7 +241,9 @@ private:
         if (skip_name("recursive")) fail_here("recursive for loops are not supported");
         expect_block_end();
         std::string end;
+        int refs_before = loop_refs_;
         s->body = parse_body({"endfor", "else"}, end);
+        s->uses_loop = loop_refs_ != refs_before;
         if (end == "else") {
             expect_block_end();
             s->else_body = parse_body({"endfor"}, end);
@@ -528,6 +531,7 @@ private:
             else {
                 e->kind = Expr::Kind::name;
                 e->name = t.value;
+                if (t.value == "loop") ++loop_refs_;
             }
             next();
             return finish(std::move(e));

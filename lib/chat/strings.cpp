@@ -270,7 +270,16 @@ size_t count(std::string_view s, std::string_view sub) {
     return n;
 }
 
-std::string upper(std::string_view s) { return map_chars(s, to_upper); }
+std::string upper(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        char32_t c = decode(s, i);
+        if (c == 0xDF) out += "SS";  // the one one-to-many mapping templates meet: ß
+        else append_utf8(out, to_upper(c));
+    }
+    return out;
+}
 std::string lower(std::string_view s) { return map_chars(s, to_lower); }
 
 std::string title(std::string_view s) {
