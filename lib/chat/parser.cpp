@@ -15,7 +15,7 @@ namespace ember::chat {
 
 namespace {
 
-constexpr int max_parse_nesting = 100;
+constexpr int max_parse_nesting = 256;  // about two per level of source nesting
 
 class Parser {
 public:
