@@ -14,9 +14,9 @@
 // Everything here is in an anonymous namespace: each ISA's object has its own copy and the
 // linker can never substitute one ISA's code for another's.
 //
-// Weight layout (repacked once at bind): rows in groups of 16; a group stores, for its nb
-// blocks, first the 16 fp16 scales of every block (nb * 32 bytes, padded to 64), then the
-// quants of every block: for Q4_0 4 lines of 64 bytes, line j holding bytes qs[4j..4j+3] of
+// Weight layout (repacked once at bind): rows in groups of 16; a group stores its nb blocks
+// in pairs (see pair_bytes): the quants of two blocks, then their 16 fp16 scales each. The
+// quants of a block: for Q4_0 4 lines of 64 bytes, line j holding bytes qs[4j..4j+3] of
 // each of the 16 rows (low nibbles: elements 4j..4j+3, high: 16+4j..16+4j+3); for Q8_0 8 lines,
 // line j holding qs[4j..4j+3] of each row, stored xor 0x80 (unsigned). One 64-byte line is
 // then a vector of 16 rows x 4 k-values: the activation's 4 matching bytes are broadcast to
@@ -123,10 +123,17 @@ inline void quantize_q8x(const float *x, void *dst, int64_t cols) {
 }
 
 // --------------------------------------------------------------------------- packing
-template <int Lines>  // 4 for Q4_0 (16 bytes of nibbles), 8 for Q8_0 (32 bytes)
-constexpr size_t group_bytes(int64_t nb) {
-    return round64(static_cast<size_t>(nb) * 32) + static_cast<size_t>(nb) * Lines * 64;
-}
+// Blocks are stored in pairs, [quants of b][quants of b+1][16 scales of b][16 scales of b+1],
+// so a group is one sequential stream of whole 64-byte lines (an odd last block leaves its
+// partner zero). Lines = 4 for Q4_0 (16 bytes of nibbles a row), 8 for Q8_0 (32 bytes).
+template <int Lines>
+constexpr size_t pair_bytes() { return 2 * Lines * 64 + 64; }
+template <int Lines>
+constexpr size_t quants_at(int64_t b) { return static_cast<size_t>(b / 2) * pair_bytes<Lines>() + (b % 2) * Lines * 64; }
+template <int Lines>
+constexpr size_t scales_at(int64_t b) { return static_cast<size_t>(b / 2) * pair_bytes<Lines>() + 2 * Lines * 64 + (b % 2) * 32; }
+template <int Lines>
+constexpr size_t group_bytes(int64_t nb) { return static_cast<size_t>((nb + 1) / 2) * pair_bytes<Lines>(); }
 
 template <int Lines>
 size_t packed_bytes_q(int64_t rows, int64_t cols) {
@@ -140,7 +147,6 @@ void pack_q(const void *weight, int64_t rows, int64_t cols, void *dst) {
     const int64_t nb = cols / 32;
     const size_t rb = static_cast<size_t>(nb) * BlockBytes;
     const size_t gb = group_bytes<Lines>(nb);
-    const size_t qs_off = round64(static_cast<size_t>(nb) * 32);
     const auto *w = static_cast<const uint8_t *>(weight);
     auto *out = static_cast<uint8_t *>(dst);
     std::memset(out, 0, packed_bytes_q<Lines>(rows, cols));
@@ -149,8 +155,8 @@ void pack_q(const void *weight, int64_t rows, int64_t cols, void *dst) {
         const int i = static_cast<int>(r % k_group);
         for (int64_t b = 0; b < nb; ++b) {
             const uint8_t *blk = w + r * rb + b * BlockBytes;
-            std::memcpy(g + b * 32 + i * 2, blk, 2);
-            uint8_t *q = g + qs_off + static_cast<size_t>(b) * Lines * 64;
+            std::memcpy(g + scales_at<Lines>(b) + i * 2, blk, 2);
+            uint8_t *q = g + quants_at<Lines>(b);
             for (int j = 0; j < Lines; ++j)
                 for (int k = 0; k < 4; ++k) q[j * 64 + i * 4 + k] = blk[2 + j * 4 + k] ^ Xor;
         }
@@ -183,14 +189,14 @@ template <int NT>
 struct TileQ4_0 {
 static void run(const TileArgs &a, float *out) {
     constexpr int L = f32v::size;
-    const uint8_t *qs0 = a.group + round64(static_cast<size_t>(a.nb) * 32) + a.h * L * 4;
-    const auto *d0 = reinterpret_cast<const uint16_t *>(a.group) + a.h * L;
+    const uint8_t *qs0 = a.group + a.h * L * 4;
+    const uint8_t *d0 = a.group + a.h * L * 2;
     const i32v mask(0x0F0F0F0F);
     f32v acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        const uint8_t *q = qs0 + b * 256;
-        const f32v dw = load_f16(d0 + b * 16);
+        const uint8_t *q = qs0 + quants_at<4>(b);
+        const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(d0 + scales_at<4>(b)));
         i32v lo[4], hi[4];
         for (int j = 0; j < 4; ++j) {
             const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
@@ -221,13 +227,13 @@ template <int NT>
 struct TileQ8_0 {
 static void run(const TileArgs &a, float *out) {
     constexpr int L = f32v::size;
-    const uint8_t *qs0 = a.group + round64(static_cast<size_t>(a.nb) * 32) + a.h * L * 4;
-    const auto *d0 = reinterpret_cast<const uint16_t *>(a.group) + a.h * L;
+    const uint8_t *qs0 = a.group + a.h * L * 4;
+    const uint8_t *d0 = a.group + a.h * L * 2;
     f32v acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        const uint8_t *q = qs0 + b * 512;
-        const f32v dw = load_f16(d0 + b * 16);
+        const uint8_t *q = qs0 + quants_at<8>(b);
+        const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(d0 + scales_at<8>(b)));
         i32v wq[8];
         for (int j = 0; j < 8; ++j)
             wq[j] = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
