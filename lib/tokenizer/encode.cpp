@@ -34,7 +34,9 @@ void push_byte_fallback(const VocabImpl &v, std::string_view bytes, std::vector<
 
 // ---- SentencePiece-style: merge the adjacent pair whose union has the best score --------
 
-void encode_spm(const VocabImpl &v, std::string_view text, std::vector<TokenId> &out) {
+namespace {
+
+void encode_spm_segment(const VocabImpl &v, std::string_view text, std::vector<TokenId> &out) {
     if (text.empty()) return;
     std::vector<Symbol> sym;
     sym.reserve(text.size());
@@ -81,6 +83,34 @@ void encode_spm(const VocabImpl &v, std::string_view text, std::vector<TokenId> 
         if (id != k_no_token) out.push_back(id);
         else push_byte_fallback(v, piece, out);
     }
+}
+
+}  // namespace
+
+// The merge order is global (best score anywhere first), but a merge only ever joins
+// neighbours. Where no vocabulary entry can span a point, the two sides evolve
+// independently and in the same relative order, so encoding them apart gives the same ids;
+// it keeps the work queue small (one global heap over a megabyte of text is slow). When the
+// vocabulary has no entry with U+2581 after another character, every word start is such a
+// point.
+void encode_spm(const VocabImpl &v, std::string_view text, std::vector<TokenId> &out) {
+    if (!v.spm_split_at_words) {
+        encode_spm_segment(v, text, out);
+        return;
+    }
+    constexpr std::string_view space = "\xE2\x96\x81";
+    size_t seg = 0;
+    bool prev_space = false;
+    for (size_t off = 0; off < text.size();) {
+        const bool is_space = text.substr(off, 3) == space;
+        if (is_space && !prev_space && off > seg) {
+            encode_spm_segment(v, text.substr(seg, off - seg), out);
+            seg = off;
+        }
+        prev_space = is_space;
+        off += std::min(uc::utf8_len(uint8_t(text[off])), text.size() - off);
+    }
+    encode_spm_segment(v, text.substr(seg), out);
 }
 
 // ---- byte-level BPE: pre-tokenize, then apply ranked merges within each piece -----------

@@ -129,14 +129,12 @@ Tokenizer::Tokenizer(VocabData d) : impl_(std::make_unique<VocabImpl>()) {
     if (!d.types.empty() && d.types.size() < n)
         fail(Errc::tokenizer, "tokenizer.ggml.token_type has {} entries for {} tokens", d.types.size(), n);
     v.tokens.resize(n);
-    v.to_id.reserve(n);
     for (size_t i = 0; i < n; ++i) {
         TokenData &t = v.tokens[i];
         t.text = d.tokens[i].empty() ? fmt::format("[EMPTY_{}]", i) : std::move(d.tokens[i]);
         t.score = d.scores.empty() ? 0.0f : d.scores[i];
         t.type = d.types.empty() ? TokenType::normal : TokenType(d.types[i]);
         t.attr = d.types.empty() ? attr_normal : attr_from_type(d.types[i]);
-        v.to_id[t.text] = TokenId(i);  // a repeated text maps to its last id, as upstream
         v.max_token_len = std::max(v.max_token_len, t.text.size());
         if (t.attr & attr_byte) {
             t.byte_value = parse_byte_token(t.text);
@@ -145,10 +143,22 @@ Tokenizer::Tokenizer(VocabData d) : impl_(std::make_unique<VocabImpl>()) {
         }
     }
 
+    v.to_id.build(TokenTexts{&v.tokens}, n);  // a repeated text maps to its last id, as upstream
+
+    // ---- SPM: can text be cut before each word (see encode_spm)? --------------------------
+    if (v.model == Model::spm) {
+        constexpr std::string_view space = "\xE2\x96\x81";
+        v.spm_split_at_words = std::none_of(v.tokens.begin(), v.tokens.end(), [&](const TokenData &t) {
+            for (size_t p = t.text.find(space, 1); p != std::string::npos; p = t.text.find(space, p + 1))
+                if (p < 3 || std::string_view(t.text).substr(p - 3, 3) != space) return true;
+            return false;
+        });
+    }
+
     // ---- BPE merges -----------------------------------------------------------------------
     if (v.model == Model::bpe) {
         if (d.merges.empty()) fail(Errc::tokenizer, "tokenizer.ggml.merges is missing or empty (needed by BPE)");
-        v.merges.reserve(d.merges.size());
+        v.merges.reserve(d.merges.size());  // the first of repeated merges wins
         for (size_t i = 0; i < d.merges.size(); ++i) {
             const std::string &m = d.merges[i];
             const size_t sp = m.find(' ', 1);
@@ -161,7 +171,7 @@ Tokenizer::Tokenizer(VocabData d) : impl_(std::make_unique<VocabImpl>()) {
                      l == k_no_token ? std::string(left) : r == k_no_token ? std::string(right)
                                                                             : std::string(left) + std::string(right));
             if (i > size_t(std::numeric_limits<int32_t>::max())) fail(Errc::tokenizer, "too many merges");
-            v.merges.emplace((uint64_t(uint32_t(l)) << 32) | uint32_t(r), MergeInfo{int32_t(i), res});
+            v.merges.insert((uint64_t(uint32_t(l)) << 32) | uint32_t(r), int32_t(i), res);
         }
     }
 

@@ -1,13 +1,14 @@
 // tokenizer/vocab_impl.hpp - the loaded vocabulary shared by the encoders (private header).
 #pragma once
 
+#include "tokenizer/flat_index.hpp"
 #include "tokenizer/pretokenize.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <array>
 #include <vector>
 
 namespace ember::tokenizer {
@@ -24,11 +25,6 @@ enum Attr : uint32_t {
     attr_rstrip = 1u << 8,
 };
 
-struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 struct TokenData {
     std::string text;
     float score = 0.0f;
@@ -38,21 +34,24 @@ struct TokenData {
     int byte_value = -1;  // byte tokens: the byte
 };
 
-struct MergeInfo {
-    int32_t rank;
-    TokenId result;
+using MergeInfo = PairIndex::Entry;  // rank and the token the pair merges into
+
+// Token texts as TextIndex sees them.
+struct TokenTexts {
+    const std::vector<TokenData> *tokens;
+    std::string_view operator[](size_t i) const { return (*tokens)[i].text; }
 };
 
 struct VocabImpl {
     Model model = Model::spm;
     std::string model_name, pre_name;
     std::vector<TokenData> tokens;
-    std::unordered_map<std::string, TokenId, StringHash, std::equal_to<>> to_id;
+    TextIndex to_id;
     size_t max_token_len = 0;
 
     // BPE
     PresetInfo preset;
-    std::unordered_map<uint64_t, MergeInfo> merges;  // key: left id << 32 | right id
+    PairIndex merges;  // key: left id << 32 | right id
 
     TokenId bos = k_no_token, eos = k_no_token, eot = k_no_token, eom = k_no_token;
     TokenId unk = k_no_token, sep = k_no_token, pad = k_no_token, mask = k_no_token;
@@ -61,18 +60,15 @@ struct VocabImpl {
     bool add_bos = false, add_eos = false, add_sep = false, add_space_prefix = false;
     bool escape_whitespace = false, clean_spaces = false, ignore_merges = false;
     bool lowercase = true, strip_accents = true;
+    bool spm_split_at_words = false;  // no entry has U+2581 after another character
     std::vector<TokenId> eog;              // sorted
     std::vector<TokenId> special_by_len;   // control/user-defined/unknown, longest text first
     std::array<TokenId, 256> byte_tokens;  // byte fallback, k_no_token where missing
 
-    TokenId find(std::string_view s) const {
-        const auto it = to_id.find(s);
-        return it == to_id.end() ? k_no_token : it->second;
-    }
+    TokenId find(std::string_view s) const { return to_id.find(TokenTexts{&tokens}, s); }
     const MergeInfo *merge(TokenId left, TokenId right) const {
         if (left < 0 || right < 0) return nullptr;
-        const auto it = merges.find((uint64_t(uint32_t(left)) << 32) | uint32_t(right));
-        return it == merges.end() ? nullptr : &it->second;
+        return merges.find((uint64_t(uint32_t(left)) << 32) | uint32_t(right));
     }
 };
 
