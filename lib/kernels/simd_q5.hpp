@@ -2,9 +2,9 @@
 // written once over xsimd for an ISA tag; included by the per-ISA files after simd_q8.hpp,
 // whose helpers, 16-row groups and tile driver this reuses.
 //
-// Weight layout, per group of 16 rows: first, for every block, the 16 fp16 scales d (and,
-// for Q4_1/Q5_1, the 16 fp16 mins m right after them), padded to 64 bytes; then per block
-// the 4 nibble lines of Q4_0's layout and, for Q5_0/Q5_1, one line of fifth bits: byte k of a
+// Weight layout, per group of 16 rows, per block: the 16 fp16 scales d (and, for Q4_1/Q5_1,
+// the 16 fp16 mins m right after them), stored after the quants of each pair of blocks (see
+// Q32Layout); the quants: the 4 nibble lines of Q4_0's layout and, for Q5_0/Q5_1, one line of fifth bits: byte k of a
 // row's 4 bytes has, at bit c, the fifth bit of element 4c + k (c = 0..7: chunk c is line c%4,
 // low nibbles for c < 4, high for c >= 4). Bytes a row: 20, 22, 24 (as GGUF).
 //
@@ -74,13 +74,19 @@ struct Q32Format<DType::q5_1> {
     static constexpr int bytes = 24, m = 2, qh = 4, qs = 8;
 };
 
+// Blocks in pairs, [quants b][quants b+1][scales b][scales b+1]: one sequential stream of
+// whole 64-byte lines per group (as simd_q8.hpp's layout).
 template <DType T>
 struct Q32Layout {
     using F = Q32Format<T>;
     static constexpr size_t scale_bytes = F::m >= 0 ? 64 : 32;  // per block per group
     static constexpr size_t quant_bytes = 256 + (F::qh >= 0 ? 64 : 0);
-    static size_t quants_offset(int64_t nb) { return round64(static_cast<size_t>(nb) * scale_bytes); }
-    static size_t group_bytes(int64_t nb) { return quants_offset(nb) + static_cast<size_t>(nb) * quant_bytes; }
+    static constexpr size_t pair = 2 * (scale_bytes + quant_bytes);
+    static constexpr size_t quants_at(int64_t b) { return static_cast<size_t>(b / 2) * pair + (b % 2) * quant_bytes; }
+    static constexpr size_t scales_at(int64_t b) {
+        return static_cast<size_t>(b / 2) * pair + 2 * quant_bytes + (b % 2) * scale_bytes;
+    }
+    static size_t group_bytes(int64_t nb) { return static_cast<size_t>((nb + 1) / 2) * pair; }
 };
 
 template <DType T>
@@ -94,7 +100,7 @@ void pack_q32(const void *weight, int64_t rows, int64_t cols, void *dst) {
     using F = Q32Format<T>;
     using Lay = Q32Layout<T>;
     const int64_t nb = cols / 32;
-    const size_t gb = Lay::group_bytes(nb), qoff = Lay::quants_offset(nb);
+    const size_t gb = Lay::group_bytes(nb);
     const auto *w = static_cast<const uint8_t *>(weight);
     auto *out = static_cast<uint8_t *>(dst);
     std::memset(out, 0, packed_bytes_q32<T>(rows, cols));
@@ -103,9 +109,9 @@ void pack_q32(const void *weight, int64_t rows, int64_t cols, void *dst) {
         const int i = static_cast<int>(r % k_group);
         for (int64_t b = 0; b < nb; ++b) {
             const uint8_t *blk = w + (r * nb + b) * F::bytes;
-            std::memcpy(g + b * Lay::scale_bytes + i * 2, blk, 2);
-            if constexpr (F::m >= 0) std::memcpy(g + b * Lay::scale_bytes + 32 + i * 2, blk + F::m, 2);
-            uint8_t *q = g + qoff + static_cast<size_t>(b) * Lay::quant_bytes;
+            std::memcpy(g + Lay::scales_at(b) + i * 2, blk, 2);
+            if constexpr (F::m >= 0) std::memcpy(g + Lay::scales_at(b) + 32 + i * 2, blk + F::m, 2);
+            uint8_t *q = g + Lay::quants_at(b);
             for (int j = 0; j < 4; ++j) std::memcpy(q + j * 64 + i * 4, blk + F::qs + j * 4, 4);
             if constexpr (F::qh >= 0) {
                 uint32_t qh;
@@ -134,15 +140,15 @@ struct TileQ32 {
             using Lay = Q32Layout<T>;
             constexpr int L = f32v::size;
             constexpr bool has_min = F::m >= 0, has_hb = F::qh >= 0;
-            const uint8_t *q0 = a.group + Lay::quants_offset(a.nb) + a.h * L * 4;
+            const uint8_t *q0 = a.group + a.h * L * 4;
             const uint8_t *s0 = a.group + a.h * L * 2;
             const Q81Offsets o1 = q81_offsets(a.nb * 32);
             const i32v mask(0x0F0F0F0F), bit(0x01010101);
             f32v acc[NT];
             for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
             for (int64_t b = 0; b < a.nb; ++b) {
-                const uint8_t *q = q0 + b * Lay::quant_bytes;
-                const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(s0 + b * Lay::scale_bytes));
+                const uint8_t *q = q0 + Lay::quants_at(b);
+                const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(s0 + Lay::scales_at(b)));
                 i32v w[8];
                 for (int j = 0; j < 4; ++j) {
                     const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
@@ -167,7 +173,7 @@ struct TileQ32 {
                     std::memcpy(&da, row + (has_min ? o1.d : a.off.d) + b * 4, 4);
                     acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
                     if constexpr (has_min) {
-                        const f32v mw = load_f16(reinterpret_cast<const uint16_t *>(s0 + b * Lay::scale_bytes + 32));
+                        const f32v mw = load_f16(reinterpret_cast<const uint16_t *>(s0 + Lay::scales_at(b) + 32));
                         float sa;
                         std::memcpy(&sa, row + o1.s + b * 4, 4);
                         acc[t] = xsimd::fma(mw, f32v(sa), acc[t]);
