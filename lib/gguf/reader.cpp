@@ -50,6 +50,10 @@ constexpr uint64_t max_nested_arrays = 1u << 16;    // inner arrays in the whole
 constexpr uint64_t max_key_bytes = 65535;           // GGUF spec limit on key length
 constexpr uint64_t max_tensor_name_bytes = 1024;    // llama.cpp allows 63; leave headroom
 constexpr uint64_t max_alignment = uint64_t{1} << 24;
+// Real files have tens of keys and at most a few thousand tensors; the caps bound the memory
+// a hostile file can make us allocate (~150 bytes per entry) independently of its size.
+constexpr uint64_t max_metadata_entries = uint64_t{1} << 20;
+constexpr uint64_t max_tensors = uint64_t{1} << 20;
 constexpr uint64_t default_alignment = 32;
 
 // Smallest encoding of one element of each type, to bound counts by the bytes remaining.
@@ -305,6 +309,10 @@ void File::Impl::parse() {
     // Each key-value needs >= 13 bytes (key length, type, one byte of value); each tensor
     // info >= 24 (name length, n_dims, type, offset). Refuse counts the file cannot hold
     // before reserving anything.
+    if (n_kv > max_metadata_entries)
+        p.bad(n_kv_at, "metadata count", "{} entries exceed the limit of {}", n_kv, max_metadata_entries);
+    if (n_tensors > max_tensors)
+        p.bad(n_tensors_at, "tensor count", "{} tensors exceed the limit of {}", n_tensors, max_tensors);
     if (n_kv > p.remaining() / 13)
         p.bad(n_kv_at, "metadata count", "{} entries cannot fit in the {} bytes remaining", n_kv, p.remaining());
     if (n_tensors > p.remaining() / 24)
@@ -338,6 +346,9 @@ void File::Impl::parse() {
         alignment = *a;
     }
 
+    if (n_tensors > p.remaining() / 24)  // again, now that the metadata is behind us
+        p.bad(n_tensors_at, "tensor count", "{} tensors cannot fit in the {} bytes after the metadata", n_tensors,
+              p.remaining());
     std::vector<uint64_t> info_offsets;
     parse_tensor_infos(p, n_tensors, info_offsets);
 

@@ -56,7 +56,8 @@ public:
     void set_bool_array(std::string_view key, std::span<const bool> values);
     void set_string_array(std::string_view key, std::span<const std::string> values);
     void set_string_array(std::string_view key, std::span<const std::string_view> values);
-    // Any value read from a file, nested arrays included (copying metadata between files).
+    // Any value read from a file (copying metadata between files). Arrays of arrays are
+    // written too, and ember reads them back, but llama.cpp refuses files that contain them.
     void set_value(std::string_view key, const Value &value);
     bool has(std::string_view key) const;
     void remove(std::string_view key);
