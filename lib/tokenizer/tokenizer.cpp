@@ -221,15 +221,16 @@ Tokenizer::Tokenizer(VocabData d) : impl_(std::make_unique<VocabImpl>()) {
 
     // ---- tokens recognised by their text (upstream: the files do not mark them) ------------
     const auto mark_control = [&](TokenId id) { v.tokens[id].attr |= attr_control; };
+    // The first name in each list that the vocabulary has wins (Qwen has both <|im_end|> and
+    // <|endoftext|>; the turn end is the former, as llama.cpp ends up choosing).
     const auto detect = [&](TokenId &slot, std::initializer_list<std::string_view> names) {
         if (slot != k_no_token) return;
-        for (TokenId id = 0; id < TokenId(n) && slot == k_no_token; ++id)
-            for (std::string_view name : names)
-                if (v.tokens[id].text == name) {
-                    slot = id;
-                    mark_control(id);
-                    break;
-                }
+        for (std::string_view name : names)
+            if (const TokenId id = v.find(name); id != k_no_token) {
+                slot = id;
+                mark_control(id);
+                return;
+            }
     };
     detect(v.eot, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>",
                    "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"});
@@ -254,12 +255,11 @@ Tokenizer::Tokenizer(VocabData d) : impl_(std::make_unique<VocabImpl>()) {
     std::vector<TokenId> eog;
     for (TokenId id : {v.fim_pad, v.fim_rep, v.fim_sep, v.eos, v.eot, v.eom})
         if (id != k_no_token) eog.push_back(id);
-    for (TokenId id = 0; id < TokenId(n); ++id)
-        for (std::string_view t : k_eog_texts)
-            if (v.tokens[id].text == t) {
-                eog.push_back(id);
-                mark_control(id);
-            }
+    for (std::string_view t : k_eog_texts)
+        if (const TokenId id = v.find(t); id != k_no_token) {
+            eog.push_back(id);
+            mark_control(id);
+        }
     std::sort(eog.begin(), eog.end());
     eog.erase(std::unique(eog.begin(), eog.end()), eog.end());
     const auto eog_with_text = [&](std::string_view t) {
@@ -354,8 +354,12 @@ TokenId Tokenizer::eom() const { return impl_->eom; }
 TokenId Tokenizer::unk() const { return impl_->unk; }
 TokenId Tokenizer::pad() const { return impl_->pad; }
 TokenId Tokenizer::sep() const { return impl_->sep; }
-std::string_view Tokenizer::bos_text() const { return impl_->bos == k_no_token ? "" : impl_->tokens[impl_->bos].text; }
-std::string_view Tokenizer::eos_text() const { return impl_->eos == k_no_token ? "" : impl_->tokens[impl_->eos].text; }
+std::string_view Tokenizer::bos_text() const {
+    return impl_->bos == k_no_token ? std::string_view() : std::string_view(impl_->tokens[impl_->bos].text);
+}
+std::string_view Tokenizer::eos_text() const {
+    return impl_->eos == k_no_token ? std::string_view() : std::string_view(impl_->tokens[impl_->eos].text);
+}
 bool Tokenizer::add_bos() const { return impl_->add_bos; }
 bool Tokenizer::add_eos() const { return impl_->add_eos; }
 bool Tokenizer::add_space_prefix() const { return impl_->add_space_prefix; }

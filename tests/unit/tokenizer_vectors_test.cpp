@@ -159,3 +159,43 @@ TEST_CASE("reference tokenize samples from llama.cpp") {
         MESSAGE(model << ": " << n << " tokenize samples");
     }
 }
+
+TEST_CASE("special ids and end-of-generation sets match llama.cpp") {
+    // Printed by llama.cpp (libllama of the reference build) for the same files.
+    struct Ref {
+        const char *file;
+        TokenId bos, eos, eot;
+        bool add_bos, add_eos;
+        std::vector<TokenId> eog;
+    };
+    const std::vector<Ref> refs = {
+        {"vocab/ggml-vocab-aquila.gguf", 0, 0, 0, false, false, {0, 100007}},
+        {"vocab/ggml-vocab-baichuan.gguf", 1, 2, -1, true, false, {2}},
+        {"vocab/ggml-vocab-bert-bge.gguf", 101, -1, -1, true, false, {}},
+        {"vocab/ggml-vocab-deepseek-coder.gguf", 32013, 32014, 32014, true, false, {32014}},
+        {"vocab/ggml-vocab-gemma-4.gguf", 2, 1, -1, true, false, {1, 50, 106}},
+        {"vocab/ggml-vocab-gpt-2.gguf", 50256, 50256, 50256, false, false, {50256}},
+        {"vocab/ggml-vocab-gpt-neox.gguf", 0, 0, 0, false, false, {0}},
+        {"vocab/ggml-vocab-llama-bpe.gguf", 128000, 128001, 128009, true, false, {128001, 128009}},
+        {"vocab/ggml-vocab-llama-spm.gguf", 1, 2, -1, true, false, {2}},
+        {"vocab/ggml-vocab-mpt.gguf", 0, 0, 0, false, false, {0}},
+        {"vocab/ggml-vocab-nomic-bert-moe.gguf", 0, 2, -1, true, true, {2}},
+        {"vocab/ggml-vocab-phi-3.gguf", 1, 32000, 32007, true, false, {2, 32000, 32007}},
+        {"vocab/ggml-vocab-qwen2.gguf", 151643, 151643, 151645, false, false, {128247, 151643, 151645}},
+        {"vocab/ggml-vocab-refact.gguf", 0, 0, 0, false, false, {0, 4, 18}},
+        {"vocab/ggml-vocab-starcoder.gguf", 0, 0, 0, false, false, {0, 4}},
+        {"models/stories260K.gguf", 1, 2, -1, true, false, {2}},
+        {"models/llama-2-tiny-random.gguf", 1, 2, -1, true, false, {2}},
+    };
+    for (const Ref &r : refs) {
+        CAPTURE(r.file);
+        const Tokenizer tok = load(r.file);
+        CHECK(tok.bos() == r.bos);
+        CHECK(tok.eos() == r.eos);
+        CHECK(tok.eot() == r.eot);
+        CHECK(tok.add_bos() == r.add_bos);
+        CHECK(tok.add_eos() == r.add_eos);
+        CHECK(tok.eog_ids() == r.eog);
+        for (TokenId id : r.eog) CHECK(tok.is_eog(id));
+    }
+}
