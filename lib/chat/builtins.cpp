@@ -239,6 +239,7 @@ bool has_method(const Value &obj, std::string_view name) {
 namespace {
 
 Value string_method(Interpreter &in, const std::string &s, std::string_view name, CallArgs &args) {
+    charge_bytes(s.size());
     auto side = name == "lstrip" ? str::Side::left : name == "rstrip" ? str::Side::right : str::Side::both;
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
         Value chars = arg(args, 0, "chars", Value(None{}));

@@ -233,6 +233,7 @@ Value min_max(Interpreter &in, const Value &v, CallArgs &args, bool want_max) {
 
 Value apply_filter(Interpreter &in, std::string_view name, const Value &v, CallArgs &args) {
     in.step();
+    if (v.is_string()) charge_bytes(v.as_string().size());
     if (name == "default" || name == "d") {
         bool boolean = truthy(arg(args, 1, "boolean", Value(false)));
         if (v.is_undefined() || (boolean && !truthy(v))) return arg(args, 0, "default_value", Value(""));

@@ -53,15 +53,18 @@ void Interpreter::check_string(size_t bytes) const {
 
 void Interpreter::check_list(size_t items) const {
     if (items > limits_.max_list_items) raise("template built a list over the {}-item limit", limits_.max_list_items);
+    charge(items / 16);
 }
 
 void Interpreter::write(std::string_view s) {
     if (out_.size() + s.size() > limits_.max_output_bytes)
         raise("template output exceeds the {}-byte limit", limits_.max_output_bytes);
+    charge_bytes(s.size());
     out_ += s;
 }
 
 std::string Interpreter::render(const Body &body) {
+    WorkBudget budget(limits_.max_work, limits_.max_output_bytes);
     exec(body);
     return std::move(out_);
 }

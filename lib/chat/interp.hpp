@@ -25,6 +25,7 @@ struct Limits {
     size_t max_output_bytes = size_t{16} << 20;  // rendered text, and any one string value
     size_t max_list_items = 250'000;              // any one list built by the template (range(), *, + ...)
     uint64_t max_steps = 1'000'000;               // loop iterations, calls, filters and tests
+    uint64_t max_work = 50'000'000;               // see WorkBudget (value.hpp): about a second of work
     int max_call_depth = 100;                     // nested macro calls
     int max_eval_depth = 1000;                    // nested statement/expression evaluation
 };

@@ -73,6 +73,7 @@ Value get_item(Interpreter &in, const Value &obj, const Value &key) {
             if (i >= 0 && i < n) return items[static_cast<size_t>(i)];
         } else {
             const std::string &s = obj.as_string();
+            charge_bytes(s.size());
             auto offs = str::code_point_offsets(s);
             auto n = static_cast<int64_t>(offs.size()) - 1;
             if (i < 0) i += n;
@@ -103,6 +104,7 @@ Value get_slice(Interpreter &, const Value &obj, const Value &start_v, const Val
     if (obj.is_array()) {
         n = static_cast<int64_t>(obj.as_array().items.size());
     } else if (obj.is_string()) {
+        charge_bytes(obj.as_string().size());
         offs = str::code_point_offsets(obj.as_string());
         n = static_cast<int64_t>(offs.size()) - 1;
     } else {
@@ -133,6 +135,9 @@ Value get_slice(Interpreter &, const Value &obj, const Value &start_v, const Val
 }
 
 std::vector<Value> iterate(const Value &v) {
+    if (v.is_array()) charge(v.as_array().items.size());
+    if (v.is_object()) charge(v.as_object().items.size());
+    if (v.is_string()) charge(v.as_string().size());
     switch (v.kind()) {
     case Value::Kind::undefined: return {};
     case Value::Kind::array: return v.as_array().items;
@@ -157,12 +162,15 @@ bool contains(const Value &container, const Value &item) {
     case Value::Kind::undefined: return false;
     case Value::Kind::string:
         if (!item.is_string()) raise("'in <string>' requires string as left operand, not {}", type_name(item));
+        charge_bytes(container.as_string().size());
         return container.as_string().find(item.as_string()) != std::string::npos;
     case Value::Kind::array:
         for (const auto &x : container.as_array().items)
             if (equals(x, item)) return true;
         return false;
-    case Value::Kind::object: return item.is_string() && container.as_object().find(item.as_string()) != nullptr;
+    case Value::Kind::object:
+        charge(container.as_object().items.size());
+        return item.is_string() && container.as_object().find(item.as_string()) != nullptr;
     default: raise("argument of type '{}' is not iterable", type_name(container));
     }
 }
@@ -258,6 +266,7 @@ Value repeat(Interpreter &in, const Value &seq, int64_t times) {
         const std::string &s = seq.as_string();
         auto total = checked_size(s.size(), times);
         in.check_string(total);
+        charge_bytes(total);
         std::string out;
         out.reserve(total);
         for (int64_t k = 0; k < times; ++k) out += s;

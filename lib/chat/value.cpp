@@ -12,7 +12,33 @@
 
 namespace ember::chat {
 
+namespace {
+thread_local WorkBudget *current_budget = nullptr;
+}
+
+WorkBudget::WorkBudget(uint64_t units, size_t max_string)
+    : remaining_(units), max_string_(max_string), previous_(current_budget) {
+    current_budget = this;
+}
+WorkBudget::~WorkBudget() { current_budget = previous_; }
+
+void charge(uint64_t units) {
+    WorkBudget *b = current_budget;
+    if (!b) return;
+    if (units > b->remaining_) {
+        b->remaining_ = 0;
+        raise("template exceeded its work budget (values too large to walk)");
+    }
+    b->remaining_ -= units;
+}
+
+void check_built(size_t bytes) {
+    WorkBudget *b = current_budget;
+    if (b && bytes > b->max_string_) raise("template built a string over the {}-byte limit", b->max_string_);
+}
+
 const Value *ObjectData::find(std::string_view key) const {
+    charge(items.size() / 16);
     for (const auto &kv : items)
         if (kv.first == key) return &kv.second;
     return nullptr;
@@ -40,6 +66,7 @@ int Value::depth() const {
 }
 
 Value make_array(std::vector<Value> items, bool tuple) {
+    charge(items.size() + 1);
     auto data = std::make_shared<ArrayData>();
     int depth = 1;
     for (const auto &v : items) depth = std::max(depth, v.depth() + 1);
@@ -51,6 +78,7 @@ Value make_array(std::vector<Value> items, bool tuple) {
 }
 
 Value make_object(std::vector<std::pair<std::string, Value>> items) {
+    charge(items.size() + 1);
     auto data = std::make_shared<ObjectData>();
     int depth = 1;
     for (const auto &kv : items) depth = std::max(depth, kv.second.depth() + 1);
@@ -93,6 +121,7 @@ std::string_view type_name(const Value &v) {
 }
 
 bool equals(const Value &a, const Value &b) {
+    charge(1);
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.number() == b.number();
         int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
@@ -103,9 +132,10 @@ bool equals(const Value &a, const Value &b) {
     switch (a.kind()) {
     case Value::Kind::undefined:
     case Value::Kind::none: return true;
-    case Value::Kind::string: return a.as_string() == b.as_string();
+    case Value::Kind::string: charge_bytes(a.as_string().size()); return a.as_string() == b.as_string();
     case Value::Kind::array: {
         const auto &x = a.as_array(), &y = b.as_array();
+        if (&x == &y) return true;  // the same list (shared parts are common)
         if (x.tuple != y.tuple || x.items.size() != y.items.size()) return false;
         for (size_t i = 0; i < x.items.size(); ++i)
             if (!equals(x.items[i], y.items[i])) return false;
@@ -113,6 +143,7 @@ bool equals(const Value &a, const Value &b) {
     }
     case Value::Kind::object: {
         const auto &x = a.as_object(), &y = b.as_object();
+        if (&x == &y) return true;
         if (x.items.size() != y.items.size()) return false;
         for (const auto &kv : x.items) {
             const Value *other = y.find(kv.first);
@@ -127,6 +158,7 @@ bool equals(const Value &a, const Value &b) {
 }
 
 bool less(const Value &a, const Value &b) {
+    charge(1);
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return a.number() < b.number();
         int64_t x = a.is_bool() ? a.as_bool() : a.as_int();
@@ -181,6 +213,8 @@ std::string format_float(double d) {
 namespace {
 
 void repr_into(std::string &out, const Value &v) {
+    charge(1);
+    check_built(out.size());
     switch (v.kind()) {
     case Value::Kind::undefined: break;
     case Value::Kind::none: out += "None"; break;
@@ -251,6 +285,8 @@ void json_string(std::string &out, std::string_view s) {
 }
 
 void json_into(std::string &out, const Value &v, int indent, int level) {
+    charge(1);
+    check_built(out.size());
     auto newline = [&](int lvl) {
         out += '\n';
         out.append(static_cast<size_t>(indent) * static_cast<size_t>(lvl), ' ');

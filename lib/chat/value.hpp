@@ -119,6 +119,31 @@ private:
 // Deepest list/dict nesting a value may have; building a deeper one is a template error.
 inline constexpr int max_value_depth = 128;
 
+// Work accounting. Lists and dicts share their items, so a template can build a value whose
+// tree is exponentially larger than its memory ([x, x] nested 100 times); walking it
+// (printing, comparing, tojson) must still end. Each walk step, item copied and 64 bytes
+// of string built or scanned costs one unit from the budget of the render running on this
+// thread; an exhausted budget is a template error. Outside a render nothing is counted.
+class WorkBudget {
+public:
+    // units: the work allowed; max_string: the longest string printing may build.
+    WorkBudget(uint64_t units, size_t max_string);
+    ~WorkBudget();
+    WorkBudget(const WorkBudget &) = delete;
+    WorkBudget &operator=(const WorkBudget &) = delete;
+
+private:
+    uint64_t remaining_;
+    size_t max_string_;
+    WorkBudget *previous_;
+    friend void charge(uint64_t units);
+    friend void check_built(size_t bytes);
+};
+void charge(uint64_t units);
+// Fails when a string being built by printing (repr, tojson) passes the render's limit.
+void check_built(size_t bytes);
+inline void charge_bytes(size_t bytes) { charge(bytes / 64 + 1); }
+
 // Builders that compute the nesting depth (and refuse values nested too deeply).
 Value make_array(std::vector<Value> items, bool tuple = false);
 Value make_object(std::vector<std::pair<std::string, Value>> items);

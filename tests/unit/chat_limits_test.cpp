@@ -140,3 +140,22 @@ TEST_CASE("runtime type errors and integer overflow are refused, not undefined b
     CHECK(has(refusal("{{ '%s %s' % (1,) }}"), "not enough arguments"));
     CHECK(has(refusal("{{ {1: 2} }}"), "dict keys must be strings"));
 }
+
+TEST_CASE("values that share their parts cannot be walked exponentially") {
+    // [x, x] nested 100 times is tiny in memory but has 2^100 leaves.
+    const std::string build =
+        "{% set ns = namespace(l=[1]) %}{% for i in range(100) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}";
+    CHECK(has(refusal(build + "{{ ns.l }}"), "byte limit"));  // printing stops at the size limit
+    CHECK(has(refusal(build + "{{ ns.l|tojson|length }}"), "byte limit"));
+    CHECK(has(refusal(build + "{{ ns.l|string|length }}"), "byte limit"));
+    CHECK(Template::parse(build + "{{ ns.l == ns.l }}").render(json::object()) == "True");  // the same list
+    CHECK(has(refusal(build + "{% set ns2 = namespace(l=[1]) %}{% for i in range(100) %}{% set ns2.l = [ns2.l, ns2.l] %}{% endfor %}"
+                              "{{ ns.l == ns2.l }}"),
+              "work budget"));
+    CHECK(has(refusal(build + "{{ [ns.l, ns.l[0]]|unique|list }}"), "byte limit"));
+    // Repeating a large-but-legal operation many times runs out of budget too.
+    CHECK(has(refusal("{% set s = 'x' * 10000000 %}{% for i in range(100000) %}{% if 'y' in s %}{% endif %}{% endfor %}"),
+              "work budget"));
+    CHECK(has(refusal("{% set l = range(200000)|list %}{% for i in range(100000) %}{% if l == l|list %}{% endif %}{% endfor %}"),
+              "work budget"));
+}
