@@ -131,8 +131,8 @@ void print_text(const gguf::File &f, uint64_t max_items) {
     size_t name_w = 4;
     for (const auto &t : f.tensors()) name_w = std::max(name_w, std::min<size_t>(t.name.size(), 48));
     fmt::print("\ntensors (shape in ggml order: row length first)\n");
-    if (!f.tensors().empty())
-        fmt::print("  {:<{}}  {:<7}  {:<22}  {:>11}\n", "name", name_w, "type", "shape", "size");
+    if (f.tensors().empty()) fmt::print("  (none: a vocabulary-only file)\n");
+    else fmt::print("  {:<{}}  {:<7}  {:<22}  {:>11}\n", "name", name_w, "type", "shape", "size");
     for (const auto &t : f.tensors())
         fmt::print("  {:<{}}  {:<7}  {:<22}  {:>11}\n", gguf::printable(t.name, 48), name_w, dtype_name(t.type),
                    shape_text(t), human_bytes(t.n_bytes));
