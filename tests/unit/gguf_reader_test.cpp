@@ -3,6 +3,7 @@
 
 #include "gguf/names.hpp"
 #include "gguf/reader.hpp"
+#include "gguf/writer.hpp"
 
 #include <ember/error.hpp>
 
@@ -11,6 +12,11 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 using namespace ember;
 using namespace ember::gguf;
@@ -189,6 +195,19 @@ TEST_CASE("all load modes see the same bytes; a missing file is an io error nami
         CHECK(std::string(e.what()).find("/nonexistent/model.gguf") != std::string::npos);
     }
     CHECK_THROWS_AS((void)File::open(test::data_path("models")), Error);  // a directory
+
+    const std::string empty = (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-empty.gguf")).string();
+    { std::ofstream touch(empty); }
+    for (LoadMode mode : {LoadMode::mmap, LoadMode::read}) {
+        try {
+            (void)File::open(empty, {mode});
+            FAIL("expected an error");
+        } catch (const Error &e) {
+            CHECK(e.code() == Errc::invalid_file);
+            CHECK(std::string(e.what()) == empty + ": magic at offset 0: file is 0 bytes, too short to be GGUF");
+        }
+    }
+    std::filesystem::remove(empty);
 }
 
 TEST_CASE("a moved File keeps its views valid") {
@@ -197,4 +216,48 @@ TEST_CASE("a moved File keeps its views valid") {
     File g = std::move(f);
     CHECK(first == "<s>");
     CHECK(g.get_string_array(key::tokenizer_tokens)[1].data() == first.data());
+}
+
+namespace {
+// Pages of [p, p+n) in the page cache, by mincore().
+size_t resident_pages(const uint8_t *p, size_t n) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const auto start = reinterpret_cast<uintptr_t>(p) / page * page;
+    const size_t len = reinterpret_cast<uintptr_t>(p) + n - start;
+    std::vector<unsigned char> vec((len + page - 1) / page);
+    REQUIRE(::mincore(reinterpret_cast<void *>(start), len, vec.data()) == 0);
+    return static_cast<size_t>(std::count_if(vec.begin(), vec.end(), [](unsigned char c) { return c & 1; }));
+}
+}  // namespace
+
+TEST_CASE("opening is O(metadata): a mapped file's tensor pages stay unread") {
+    const std::string path = (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-lazy.gguf")).string();
+    const uint64_t n = 64ull << 20;  // one 64 MiB tensor, streamed by a producer
+    Writer w;
+    w.set_string(key::architecture, "llama");
+    w.add_tensor("big", DType::f32, {n / 4}, [&](const Writer::Sink &sink) {
+        std::vector<uint8_t> chunk(1 << 20, 0x5a);
+        for (uint64_t done = 0; done < n; done += chunk.size()) sink(chunk);
+    });
+    w.write(path);
+    // Push the file out of the page cache (written back first, so the pages are clean).
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+
+    const File f = File::open(path);
+    const TensorInfo &t = f.tensor("big");
+    const size_t total = (t.n_bytes + 4095) / 4096;
+    const size_t before = resident_pages(t.data, t.n_bytes);
+    if (before > total / 2) {
+        // tmpfs and some overlay filesystems cannot evict; then there is nothing to measure.
+        WARN_MESSAGE(false, "page cache could not be dropped here (" << before << "/" << total << " resident)");
+    } else {
+        CHECK(before < total / 8);  // at most readahead around the header
+        CHECK(t.data[n / 2] == 0x5a);  // touching the data is what faults it in
+        CHECK(resident_pages(t.data, t.n_bytes) > before);
+    }
+    std::filesystem::remove(path);
 }
