@@ -1,0 +1,41 @@
+// ops/activation.cpp - gated FFN activations.
+#include "ops/activation.hpp"
+
+#include "quant/fp16.hpp"
+
+#include <cmath>
+
+namespace ember::ops {
+
+void swiglu(const float *gate, const float *up, int64_t n, float *y) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        y[i] = g / (1.0f + std::exp(-g)) * up[i];
+    }
+}
+
+namespace {
+float gelu_tanh(float x) {
+    constexpr float coef_a = 0.044715f;
+    constexpr float sqrt_2_over_pi = 0.79788456080286535587989211986876f;
+    return 0.5f * x * (1.0f + std::tanh(sqrt_2_over_pi * x * (1.0f + coef_a * x * x)));
+}
+}  // namespace
+
+// ggml tabulates gelu at every fp16 input and stores fp16 outputs; evaluating the same
+// expression at the rounded input and rounding the result gives the table's entry.
+float gelu_fp16_table(float x) {
+    if (x <= -10.0f) return 0.0f;
+    if (x >= 10.0f) return x;
+    const float xr = quant::fp16_to_f32(quant::f32_to_fp16(x));
+    return quant::fp16_to_f32(quant::f32_to_fp16(gelu_tanh(xr)));
+}
+
+void geglu(const float *gate, const float *up, int64_t n, float *y) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        y[i] = g >= 10.0f ? g * up[i] : gelu_fp16_table(g) * up[i];
+    }
+}
+
+}  // namespace ember::ops
