@@ -123,3 +123,39 @@ TEST_CASE("K-quant round-trip RMSE is no worse than llama.cpp's") {
         }
     }
 }
+
+TEST_CASE("activation quantizers and scalar vec_dot are bit-exact with llama.cpp's CPU backend") {
+    // make_dot_reference.c: ggml's baseline x86-64 CPU backend (generic scalar dots) on
+    // weight rows from <type>.q and activation rows from act.<vec_dot_type>.q.
+    const std::vector<float> act = read_floats("quant/act.f32");
+    const std::vector<float> input = read_floats("quant/input.f32");
+    const auto n = static_cast<int64_t>(act.size());
+    for (DType at : {DType::q8_0, DType::q8_1, DType::q8_k, DType::f16, DType::bf16}) {
+        const TypeTraits &t = traits(at);
+        const std::vector<uint8_t> expected = read_bytes(data_path("quant/act." + file_name(at) + ".q"));
+        std::vector<uint8_t> got(static_cast<size_t>(n / t.block_elems * t.block_bytes));
+        t.from_float(act.data(), got.data(), n);
+        INFO("activations as " << t.name << ": first difference at byte " << first_byte_difference(got, expected));
+        CHECK(got == expected);
+    }
+    for (DType wt : {DType::f32, DType::f16, DType::bf16, DType::q4_0, DType::q4_1, DType::q5_0, DType::q5_1,
+                     DType::q8_0, DType::q2_k, DType::q3_k, DType::q4_k, DType::q5_k, DType::q6_k}) {
+        const TypeTraits &w = traits(wt);
+        const TypeTraits &a = traits(w.vec_dot_type);
+        std::vector<uint8_t> weights(static_cast<size_t>(n / w.block_elems * w.block_bytes));
+        w.from_float(input.data(), weights.data(), n);  // byte-exact with <type>.q (tested above)
+        std::vector<uint8_t> acts(static_cast<size_t>(n / a.block_elems * a.block_bytes));
+        a.from_float(act.data(), acts.data(), n);
+        const std::vector<float> expected = read_floats("quant/" + file_name(wt) + ".dot");
+        size_t k = 0;
+        for (int64_t len : {32, 96, 256, 768, 2048, 8192}) {
+            if (len % w.block_elems != 0) continue;
+            REQUIRE(k < expected.size());
+            const float got = w.vec_dot(len, weights.data(), acts.data());
+            INFO(w.name << " x " << a.name << ", n = " << len << ": ember " << got << ", llama.cpp " << expected[k]);
+            CHECK(std::memcmp(&got, &expected[k], 4) == 0);
+            ++k;
+        }
+        CHECK(k == expected.size());
+    }
+}
