@@ -1,0 +1,54 @@
+# `ember bench` and `ember perplexity` end to end, on the bundled models.
+if(TARGET ember_cli)
+  set(ember_data ${CMAKE_CURRENT_SOURCE_DIR}/data)
+  set(bench_tmp ${CMAKE_CURRENT_BINARY_DIR}/bench_cli)
+
+  # The table: a header, then one pp and one tg row per thread count, llama-bench's columns.
+  add_test(NAME cli_bench_table
+    COMMAND $<TARGET_FILE:ember_cli> bench -m ${ember_data}/models/stories260K.gguf
+            -p 16 -n 8 -t 1,2 -r 2)
+  set_tests_properties(cli_bench_table PROPERTIES PASS_REGULAR_EXPRESSION
+    "\\| model .*\\| +test \\| +t/s \\|\n.*\\| llama 293K F32 +\\| +1.12 MiB \\| +293 K \\| +1 \\| +1 \\| +pp16 \\| +[0-9.]+ ± [0-9.]+ \\|\n.* 1 \\| +1 \\| +tg8 \\| .* 2 \\| +1 \\| +pp16 \\| .* 2 \\| +1 \\| +tg8 \\|")
+
+  # JSON rows carry llama-bench's names for the shared quantities, with a pp row's n_gen 0
+  # and a tg row's n_prompt 0, and t/s consistent with the timed samples; -mmp 0 is recorded.
+  add_test(NAME cli_bench_json
+    COMMAND sh -c "\"$0\" bench -m \"$1\" -p 32 -n 4 -t 1 -r 3 -mmp 0 --json | python3 -c \"
+import json, sys
+rows = json.load(sys.stdin)
+assert len(rows) == 2, rows
+pp, tg = rows
+assert (pp['n_prompt'], pp['n_gen'], tg['n_prompt'], tg['n_gen']) == (32, 0, 0, 4), rows
+for r in rows:
+    assert r['model_filename'].endswith('stories260K-Q8_0.gguf') and r['n_threads'] == 1
+    assert r['use_mmap'] is False and len(r['samples_ts']) == 3
+    n = r['n_prompt'] + r['n_gen']
+    ts = [1e9 * n / ns for ns in r['samples_ns']]
+    assert abs(sum(ts) / 3 - r['avg_ts']) < 1e-6 * r['avg_ts'] and r['stddev_ts'] >= 0, r
+    assert r['model_size'] > 0 and r['model_n_params'] == 292800, r
+print('ok')
+\"" $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K-Q8_0.gguf)
+  set_tests_properties(cli_bench_json PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
+
+  # A synthetic model of a real shape (one layer of SmolLM2-135M, to stay quick): written once
+  # into the cache dir, reused the second time, and benchmarked.
+  add_test(NAME cli_bench_synthetic
+    COMMAND sh -c "rm -rf \"$1\" && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" -p 8 -n 2 -r 1 -t 1 2>&1 && test -f \"$1/smollm2-135m-q8_0-L1.gguf\" && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" -p 8 -n 0 -r 1 -t 1 2>&1"
+            $<TARGET_FILE:ember_cli> ${bench_tmp}/synthetic)
+  set_tests_properties(cli_bench_synthetic PROPERTIES PASS_REGULAR_EXPRESSION
+    "writing smollm2-135m 100%.*llama [0-9]+M Q8_0 .*tg2 .*synthetic model [^\n]*smollm2-135m-q8_0-L1.gguf\n(.*)llama [0-9]+M Q8_0 .*pp8"
+    FAIL_REGULAR_EXPRESSION "tg2.*writing")
+
+  # Usage errors exit 2 and name the problem; a missing file exits 1.
+  add_test(NAME cli_bench_errors
+    COMMAND sh -c "
+      \"$0\" bench -m \"$1\" -p 8,x 2>&1 | grep -q 'integers separated by commas' &&
+      \"$0\" bench --synthetic gpt-9 2>&1 | grep -q \"unknown synthetic model shape 'gpt-9' (known: llama-3.2-1b, smollm2-135m)\" &&
+      \"$0\" bench --synthetic smollm2-135m --type q9_9 2>&1 | grep -q \"unknown model type 'q9_9'\" &&
+      \"$0\" bench -m \"$1\" -mmp 2 2>&1 | grep -q 'option -mmp must be in \\[0, 1\\]' &&
+      \"$0\" bench -m \"$1\" -p 0 -n 0 2>&1 | grep -q 'nothing to measure' &&
+      { \"$0\" bench 2>/dev/null; [ $? -eq 2 ]; } &&
+      { \"$0\" bench -m /no/such.gguf 2>/dev/null; [ $? -eq 1 ]; } && echo ok"
+            $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K.gguf)
+  set_tests_properties(cli_bench_errors PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
+endif()
