@@ -65,6 +65,9 @@ inline constexpr std::string_view rope_scaling_type = "rope.scaling.type";
 inline constexpr std::string_view rope_scaling_factor = "rope.scaling.factor";
 inline constexpr std::string_view rope_scaling_original_context_length =
     "rope.scaling.original_context_length";
+inline constexpr std::string_view sliding_window_pattern = "attention.sliding_window_pattern";
+inline constexpr std::string_view final_logit_softcapping = "final_logit_softcapping";
+inline constexpr std::string_view attn_logit_softcapping = "attn_logit_softcapping";
 }  // namespace arch
 
 // "<architecture>.<suffix>", e.g. arch_key("llama", arch::block_count) = "llama.block_count".
@@ -79,12 +82,16 @@ inline constexpr std::string_view token_embd = "token_embd.weight";
 inline constexpr std::string_view output_norm = "output_norm.weight";
 inline constexpr std::string_view output = "output.weight";
 inline constexpr std::string_view rope_freqs = "rope_freqs.weight";
+inline constexpr std::string_view rope_factors_long = "rope_factors_long.weight";
+inline constexpr std::string_view rope_factors_short = "rope_factors_short.weight";
+inline constexpr std::string_view output_bias = "output.bias";
 
 // Per-block suffixes: combine with blk_tensor().
 inline constexpr std::string_view attn_norm = "attn_norm.weight";
 inline constexpr std::string_view attn_q = "attn_q.weight";
 inline constexpr std::string_view attn_k = "attn_k.weight";
 inline constexpr std::string_view attn_v = "attn_v.weight";
+inline constexpr std::string_view attn_qkv = "attn_qkv.weight";
 inline constexpr std::string_view attn_q_bias = "attn_q.bias";
 inline constexpr std::string_view attn_k_bias = "attn_k.bias";
 inline constexpr std::string_view attn_v_bias = "attn_v.bias";

@@ -15,12 +15,12 @@
 
 #include "core/fail.hpp"
 #include "gguf/names.hpp"
+#include "models/blocks.hpp"
 #include "models/loader.hpp"
 #include "ops/activation.hpp"
 #include "ops/attention.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/norm.hpp"
-#include "ops/parallel.hpp"
 #include "ops/rope.hpp"
 
 #include <algorithm>
@@ -110,21 +110,9 @@ Llama::Llama(const gguf::File &file) : hp_(read_decoder_hparams(file, "llama")) 
 }
 
 WorkspaceShape Llama::workspace_shape(int64_t n_batch, int64_t n_ctx) const {
-    WorkspaceShape s;
-    s.n_batch = n_batch;
-    s.x = hp_.n_embd;
-    s.q = int64_t{hp_.n_head} * hp_.head_dim_k;
-    s.k = hp_.k_dim();
-    s.v = hp_.v_dim();
-    s.attn = int64_t{hp_.n_head} * hp_.head_dim_v;
-    s.ff = hp_.n_ff;
-    s.attn_scratch_floats = ops::attention_scratch_floats(attn_, n_ctx);
-    size_t mm = ops::matmul_scratch_bytes(output_, n_batch);
-    for (const Layer &L : layers_)
-        for (const ops::Weight *w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
-            mm = std::max(mm, ops::matmul_scratch_bytes(*w, n_batch));
-    s.matmul_scratch_bytes = mm;
-    return s;
+    std::vector<const ops::Weight *> ws{&output_};
+    for (const Layer &L : layers_) ws.insert(ws.end(), {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down});
+    return decoder_workspace(hp_, attn_, n_batch, n_ctx, ws);
 }
 
 // ---- forward pass ------------------------------------------------------------------------
@@ -132,43 +120,32 @@ WorkspaceShape Llama::workspace_shape(int64_t n_batch, int64_t n_ctx) const {
 void Llama::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache &kv,
                     Workspace &ws, float *logits, bool all_logits) const {
     const int64_t n = static_cast<int64_t>(tokens.size());
-    const int64_t n_embd = hp_.n_embd, q_dim = ws.shape.q, kv_dim = hp_.k_dim();
+    const int64_t n_embd = hp_.n_embd, q_dim = ws.shape.q, kv_dim = hp_.k_dim(), n_ff = hp_.n_ff;
     const float eps = hp_.norm_eps;
     float *x = ws.x.data(), *h = ws.xn.data();
+    float *q = ws.q.data(), *k = ws.k.data(), *v = ws.v.data(), *a = ws.ff_a.data(), *b = ws.ff_b.data();
     std::span<std::byte> mm = ws.mm_scratch;
 
-    ops::parallel_rows(n, 16, [&](int64_t b, int64_t e) {
-        for (int64_t t = b; t < e; ++t) ops::get_row(tok_embd_, tokens[static_cast<size_t>(t)], x + t * n_embd);
-    });
-
+    embed(tok_embd_, tokens, x);  // [n, n_embd]
     for (int il = 0; il < hp_.n_layer; ++il) {
         const Layer &L = layers_[static_cast<size_t>(il)];
-        // attention
+        // x = x + Wo attention(rope(Wq h), rope(Wk h), Wv h),  h = rmsnorm(x) * attn_norm
         ops::rms_norm(x, L.attn_norm, n, n_embd, eps, h);
-        ops::matmul(L.wq, h, n, ws.q.data(), mm);  // [n, q_dim]
-        ops::matmul(L.wk, h, n, ws.k.data(), mm);  // [n, kv_dim]
-        ops::matmul(L.wv, h, n, ws.v.data(), mm);  // [n, kv_dim]
-        ops::rope(rope_, ws.q.data(), n, pos0, hp_.n_head, hp_.head_dim_k, q_dim);
-        ops::rope(rope_, ws.k.data(), n, pos0, hp_.n_head_kv, hp_.head_dim_k, kv_dim);
-        kv.store(il, pos0, n, ws.k.data(), kv_dim, ws.v.data(), kv_dim);
-        ops::attention(attn_, kv, il, ws.q.data(), q_dim, n, pos0, ws.attn.data(), ws.shape.attn,
-                       ws.attn_scratch.data());
+        ops::matmul(L.wq, h, n, q, mm);  // [n, q_dim]
+        ops::matmul(L.wk, h, n, k, mm);  // [n, kv_dim]
+        ops::matmul(L.wv, h, n, v, mm);  // [n, kv_dim]
+        rope_store_attend(rope_, attn_, kv, il, n, pos0, {q, q_dim, k, kv_dim, v, kv_dim}, ws);
         ops::matmul(L.wo, ws.attn.data(), n, h, mm);  // [n, n_embd]
         ops::add_into(x, h, n * n_embd);
-        // feed-forward
+        // x = x + Wdown (silu(Wgate h) * Wup h),  h = rmsnorm(x) * ffn_norm
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
-        ops::matmul(L.gate, h, n, ws.ff_a.data(), mm);  // [n, n_ff]
-        ops::matmul(L.up, h, n, ws.ff_b.data(), mm);    // [n, n_ff]
-        ops::swiglu(ws.ff_a.data(), ws.ff_b.data(), n * hp_.n_ff, ws.ff_a.data());
-        ops::matmul(L.down, ws.ff_a.data(), n, h, mm);  // [n, n_embd]
+        ops::matmul(L.gate, h, n, a, mm);  // [n, n_ff]
+        ops::matmul(L.up, h, n, b, mm);    // [n, n_ff]
+        ops::swiglu(a, b, n * n_ff, a);
+        ops::matmul(L.down, a, n, h, mm);  // [n, n_embd]
         ops::add_into(x, h, n * n_embd);
     }
-
-    // Only the rows whose logits are wanted go through the output head.
-    if (!logits) return;
-    const int64_t first = all_logits ? 0 : n - 1;
-    ops::rms_norm(x + first * n_embd, out_norm_, n - first, n_embd, eps, h);
-    ops::matmul(output_, h, n - first, logits, mm);  // [n - first, n_vocab]
+    output_head(x, n, hp_, out_norm_, output_, ws, logits, all_logits);
 }
 
 }  // namespace

@@ -1,0 +1,48 @@
+// models/blocks.hpp - the steps every decoder architecture composes its forward pass from.
+//
+// Each is a few ops from lib/ops in llama.cpp's order; architecture files call them so that
+// their forward() reads as the model's equations and nothing more.
+#pragma once
+
+#include "models/model.hpp"
+#include "ops/attention.hpp"
+#include "ops/matmul.hpp"
+#include "ops/rope.hpp"
+
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+
+namespace ember::models {
+
+// Buffers sized from hp: q = n_head*head_dim_k, k/v = kv dims, ff = n_ff; matmul scratch
+// large enough for every weight in `weights` at n_batch tokens.
+WorkspaceShape decoder_workspace(const HParams &hp, const ops::AttentionShape &attn, int64_t n_batch,
+                                 int64_t n_ctx, std::span<const ops::Weight *const> weights);
+
+// x[t] = scale * token_embd[tokens[t]]   x: [n, n_embd]
+void embed(const ops::Weight &token_embd, std::span<const int32_t> tokens, float *x, float scale = 1.0f);
+
+// Where this batch's queries, keys and values lie (rows of the given strides).
+struct Qkv {
+    float *q;
+    int64_t ldq;
+    float *k;
+    int64_t ldk;
+    float *v;
+    int64_t ldv;
+};
+
+// Rotate q and k, store k and v at positions pos0.. of layer il, attend:
+// ws.attn[t] = attention output of token t, [n, n_head*head_dim_v].
+void rope_store_attend(const ops::Rope &rope, const ops::AttentionShape &shape, ops::KvCache &kv,
+                       int il, int64_t n, int64_t pos0, const Qkv &io, Workspace &ws);
+
+// logits = output(rmsnorm(x) * norm) for the last row of x ([n, n_embd]), or every row
+// when all_logits; then softcap * tanh(logits / softcap) when softcap > 0. Nothing when
+// logits is null.
+void output_head(const float *x, int64_t n, const HParams &hp, const float *norm,
+                 const ops::Weight &output, Workspace &ws, float *logits, bool all_logits,
+                 float softcap = 0.0f);
+
+}  // namespace ember::models
