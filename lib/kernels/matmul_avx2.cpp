@@ -43,7 +43,9 @@ inline void store_i8(i32v v, int8_t *dst) {
     const __m128i w16 = _mm_packs_epi32(lo, hi);
     _mm_storel_epi64(reinterpret_cast<__m128i *>(dst), _mm_packs_epi16(w16, w16));
 }
-inline uint16_t to_fp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
+inline uint16_t to_fp16(float f) {  // round to nearest even, as quant::f32_to_fp16
+    return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+}
 inline float from_fp16(uint16_t h) { return _cvtsh_ss(h); }
 inline f32v load_bf16(const uint16_t *p) {
     const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));

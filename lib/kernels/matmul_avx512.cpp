@@ -1,7 +1,9 @@
 // kernels/matmul_avx512.cpp - kernels for AVX-512 F/BW/VL/DQ without VNNI.
 // GCC 12's AVX-512 intrinsic headers start some operations from _mm512_undefined_*(), which
 // -Wmaybe-uninitialized then reports at every use (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <immintrin.h>
 #include <xsimd/xsimd.hpp>
@@ -41,7 +43,9 @@ inline float hmax(f32v v) { return _mm512_reduce_max_ps(v); }
 inline void store_i8(i32v v, int8_t *dst) {
     _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), _mm512_cvtsepi32_epi8(v));
 }
-inline uint16_t to_fp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
+inline uint16_t to_fp16(float f) {  // round to nearest even, as quant::f32_to_fp16
+    return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+}
 inline float from_fp16(uint16_t h) { return _cvtsh_ss(h); }
 inline f32v load_bf16(const uint16_t *p) {
     const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
