@@ -67,7 +67,9 @@ struct DecodeOptions {
     bool remove_special = false;   // drop a leading BOS / trailing EOS the model would add
     bool unparse_special = false;  // render control/unknown tokens' text (else nothing)
     bool clean_spaces = false;     // llama.cpp's clean-up (" ." -> "."), for presets that use it
-    // The sequence starts the text: drop the space SentencePiece put in front of it.
+    // The ids start the text: drop the space SentencePiece put in front of the first word.
+    // As in llama.cpp, only the very first token is stripped, so a leading BOS (rendered,
+    // or removed by remove_special) keeps the space. Set false to continue a text.
     bool strip_leading_space = true;
 };
 
@@ -121,8 +123,9 @@ private:
 
 // Incremental decoding for streaming output: push ids one at a time and get the text they
 // complete. Never returns part of a UTF-8 character; the concatenation of all push()
-// results and flush() equals decode() of the same ids with the same options
-// (clean_spaces is not applied when streaming).
+// results and flush() equals decode() of the same ids with the same options, except that
+// clean_spaces is not applied and a final EOS is not dropped (remove_special), since a
+// stream cannot know which token is the last.
 class StreamDecoder {
 public:
     explicit StreamDecoder(const Tokenizer &tok, DecodeOptions options = {});
