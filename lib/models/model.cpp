@@ -4,6 +4,8 @@
 #include "core/fail.hpp"
 #include "gguf/names.hpp"
 #include "models/llama.hpp"
+#include "models/phi3.hpp"
+#include "models/qwen.hpp"
 
 #include <fmt/ranges.h>
 
@@ -13,8 +15,11 @@
 namespace ember::models {
 
 std::span<const ArchEntry> architectures() {
-    static constexpr std::array<ArchEntry, 1> table{{
+    static constexpr std::array<ArchEntry, 4> table{{
         {"llama", &make_llama},
+        {"qwen2", &make_qwen2},
+        {"qwen3", &make_qwen3},
+        {"phi3", &make_phi3},
     }};
     return table;
 }
