@@ -3,6 +3,7 @@
 
 #include "core/fail.hpp"
 #include "gguf/names.hpp"
+#include "models/gemma3.hpp"
 #include "models/llama.hpp"
 #include "models/phi3.hpp"
 #include "models/qwen.hpp"
@@ -15,11 +16,12 @@
 namespace ember::models {
 
 std::span<const ArchEntry> architectures() {
-    static constexpr std::array<ArchEntry, 4> table{{
+    static constexpr std::array<ArchEntry, 5> table{{
         {"llama", &make_llama},
         {"qwen2", &make_qwen2},
         {"qwen3", &make_qwen3},
         {"phi3", &make_phi3},
+        {"gemma3", &make_gemma3},
     }};
     return table;
 }
