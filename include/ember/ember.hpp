@@ -114,7 +114,9 @@ public:
     // than plain text (use for templated chat text, never for untrusted user input).
     std::vector<Token> tokenize(std::string_view text, bool add_special = true,
                                 bool parse_special = false) const;
-    // Tokens to text. Special tokens (BOS, EOS ...) are left out unless render_special.
+    // Tokens to text, as llama_detokenize does. Special tokens (BOS, EOS ...) are left out
+    // unless render_special; SentencePiece's leading space is dropped from the first token
+    // only (so [BOS, "▁Once"] gives " Once", ["▁Once"] gives "Once").
     // Throws invalid_argument for an id outside the vocabulary.
     std::string detokenize(std::span<const Token> tokens, bool render_special = false) const;
     // True for end-of-generation tokens (EOS, EOT and the like).

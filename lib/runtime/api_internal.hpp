@@ -3,10 +3,12 @@
 
 #include <ember/ember.hpp>
 
+#include "chat/template.hpp"
 #include "models/model.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ember {
@@ -17,6 +19,11 @@ struct Model::Impl {
     tokenizer::Tokenizer tokenizer;
     ModelInfo info;
     std::string chat_template;  // the GGUF's tokenizer.chat_template, "" when absent
+    // Parsed once at load: the model's template, or ChatML when it has none. A template
+    // that does not parse leaves tmpl empty and its message in template_error, so the
+    // model still loads for plain generation and chat reports the problem.
+    std::optional<chat::Template> tmpl;
+    std::string template_error;
 
     Impl(std::shared_ptr<const models::Model> m, tokenizer::Tokenizer t)
         : model(std::move(m)), tokenizer(std::move(t)) {}

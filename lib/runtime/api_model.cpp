@@ -81,6 +81,11 @@ Model Model::load(const std::string &path, const LoadOptions &options) {
     auto impl = std::make_shared<Impl>(std::move(model), std::move(tok));
     impl->chat_template = impl->model->file().get_optional<std::string>(gguf::key::chat_template).value_or("");
     impl->info = describe(*impl, path);
+    try {
+        impl->tmpl = chat::model_template(impl->chat_template.empty() ? nullptr : &impl->chat_template).tmpl;
+    } catch (const Error &e) {
+        impl->template_error = e.what();
+    }
     if (options.progress) page_in(impl->model->file(), options.progress);
     return Model(std::move(impl));
 }
