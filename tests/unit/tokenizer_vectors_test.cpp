@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -34,7 +35,7 @@ struct Vectors {
     std::vector<std::vector<TokenId>> expected;
 };
 
-Vectors read_vectors(const std::string &base) {
+Vectors read_vectors(const std::string &base, const std::string &out_suffix = ".out") {
     Vectors v;
     const std::string inp = read_text(base + ".inp");
     const std::string sep = "\n__ggml_vocab_test__\n";
@@ -48,7 +49,7 @@ Vectors read_vectors(const std::string &base) {
         v.inputs.push_back(inp.substr(pos, hit - pos));
         pos = hit + sep.size();
     }
-    std::istringstream out(read_text(base + ".out"));
+    std::istringstream out(read_text(base + out_suffix));
     std::string line;
     while (std::getline(out, line)) {
         std::istringstream ids(line);
@@ -197,5 +198,45 @@ TEST_CASE("special ids and end-of-generation sets match llama.cpp") {
         CHECK(tok.add_eos() == r.add_eos);
         CHECK(tok.eog_ids() == r.eog);
         for (TokenId id : r.eog) CHECK(tok.is_eog(id));
+    }
+}
+
+TEST_CASE("stress strings (every whitespace, scripts, marks, emoji, invalid UTF-8) match llama.cpp") {
+    const std::string base = test::data_path("tokenizer/stress.inp");
+    const std::string stem = base.substr(0, base.size() - 4);
+    for (const char *name : {"llama-spm", "phi-3", "llama-bpe", "qwen2", "gpt-2", "deepseek-coder", "bert-bge", "gemma-4"}) {
+        CAPTURE(name);
+        const Tokenizer tok = load(std::string("vocab/ggml-vocab-") + name + ".gguf");
+        for (const bool special : {false, true}) {
+            CAPTURE(special);
+            const std::string suffix = std::string(".") + name + (special ? ".special.out" : ".out");
+            test::data_path("tokenizer/stress" + suffix);  // fails loudly if missing
+            const Vectors vec = read_vectors(stem, suffix);
+            REQUIRE(vec.inputs.size() == vec.expected.size());
+            size_t pass = 0;
+            for (size_t i = 0; i < vec.inputs.size(); ++i) {
+                const auto ids = tok.encode(vec.inputs[i], {.add_special = special, .parse_special = special});
+                if (ids == vec.expected[i]) ++pass;
+                else FAIL_CHECK("case " << i << "\n  expected " << show(vec.expected[i]) << "\n  got      " << show(ids));
+            }
+            CHECK(pass == vec.inputs.size());
+        }
+    }
+}
+
+TEST_CASE("wiki.test.raw encodes in well under a second") {
+    const std::string text = read_text(test::data_path("text/wiki.test.raw"));
+    REQUIRE(text.size() == 1290590);
+    for (const char *name : {"llama-bpe", "llama-spm"}) {
+        const Tokenizer tok = load(std::string("vocab/ggml-vocab-") + name + ".gguf");
+        const std::clock_t c0 = std::clock();
+        const auto ids = tok.encode(text, {.add_special = false});
+        const double seconds = double(std::clock() - c0) / CLOCKS_PER_SEC;
+        // Token counts from llama.cpp on the same file (its ids are identical; see the report).
+        CHECK(ids.size() == (std::string(name) == "llama-bpe" ? 289076u : 335687u));
+        MESSAGE(std::string(name) << ": " << ids.size() << " tokens in " << seconds * 1000 << " ms CPU");
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        CHECK(seconds < 1.0);  // CPU time, so a busy machine does not fail it
+#endif
     }
 }
