@@ -51,4 +51,62 @@ print('ok')
       { \"$0\" bench -m /no/such.gguf 2>/dev/null; [ $? -eq 1 ]; } && echo ok"
             $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K.gguf)
   set_tests_properties(cli_bench_errors PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
+  # ---- ember perplexity -------------------------------------------------------------------
+  # Against tests/data/reference/*.ppl-wikitext2-4x255.json (llama.cpp, F32 KV; BOS + 255 text
+  # tokens per window, every next token scored = --score-all): within 0.1% (issue 7).
+  foreach(model stories260K stories260K-Q8_0 stories260K-Q4_0)
+    add_test(NAME cli_perplexity_reference_${model}
+      COMMAND sh -c "\"$0\" perplexity -m \"$1/models/$2.gguf\" -f \"$1/text/wiki.test.raw\" -c 256 --chunks 4 --kv f32 -t 2 --score-all --json | python3 -c \"
+import json, sys
+got = json.load(sys.stdin)
+ref = json.load(open(sys.argv[1]))
+rel = got['ppl'] / ref['ppl'] - 1
+print('ember %.4f llama.cpp %.4f relative %+.4f%%' % (got['ppl'], ref['ppl'], 100 * rel))
+assert got['n_scored'] == ref['n_scored'] == 1020, got
+assert abs(rel) <= 1e-3, 'more than 0.1% from llama.cpp'
+print('ok')
+\" \"$1/reference/$2.ppl-wikitext2-4x255.json\"" $<TARGET_FILE:ember_cli> ${ember_data} ${model})
+    set_tests_properties(cli_perplexity_reference_${model} PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
+  endforeach()
+
+  # Against llama-perplexity's own output (tests/data/llama-perplexity/stories260K.json): the
+  # default protocol (BOS replaces each window's first token, second half scored), both the
+  # figure and its +/- within 0.1%.
+  foreach(run "stories260K f32" "stories260K-Q8_0 f32" "stories260K-Q4_0 f32" "stories260K f16")
+    string(REPLACE " " ";" run ${run})
+    list(GET run 0 model)
+    list(GET run 1 kv)
+    add_test(NAME cli_perplexity_llama_${model}_${kv}
+      COMMAND sh -c "\"$0\" perplexity -m \"$1/models/$2.gguf\" -f \"$1/text/wiki.test.raw\" -c 256 --chunks 4 --kv $3 -t 1 | python3 -c \"
+import json, re, sys
+line = sys.stdin.read()
+m = re.fullmatch(r'Final estimate: PPL = ([0-9.]+) [+]/- ([0-9.]+)\\n', line)
+assert m, repr(line)
+runs = [r for r in json.load(open(sys.argv[1]))['runs'] if r['model'] == 'models/' + sys.argv[2] + '.gguf' and r['kv'] == sys.argv[3]]
+assert len(runs) == 1, runs
+ppl, unc = float(m[1]), float(m[2])
+print(line.strip(), ' llama-perplexity:', runs[0]['ppl'], '+/-', runs[0]['uncertainty'])
+assert abs(ppl / runs[0]['ppl'] - 1) <= 1e-3 and abs(unc / runs[0]['uncertainty'] - 1) <= 1e-2
+print('ok')
+\" \"$1/llama-perplexity/stories260K.json\" $2 $3" $<TARGET_FILE:ember_cli> ${ember_data} ${model} ${kv})
+    set_tests_properties(cli_perplexity_llama_${model}_${kv} PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
+  endforeach()
+
+  # The same figure whatever the thread count and batch size (ember's determinism), and the
+  # running figures go to stderr, the result alone to stdout.
+  add_test(NAME cli_perplexity_deterministic
+    COMMAND sh -c "a=$(\"$0\" perplexity -m \"$1\" -f \"$2\" -c 128 --chunks 3 -t 1 -b 128 2>/dev/null) && b=$(\"$0\" perplexity -m \"$1\" -f \"$2\" -c 128 --chunks 3 -t 3 -b 40 2>/dev/null) && echo \"$a\" && [ \"$a\" = \"$b\" ] && \"$0\" perplexity -m \"$1\" -f \"$2\" -c 128 --chunks 3 2>&1 >/dev/null | grep -q '^\\[1\\][0-9.]*,\\[2\\][0-9.]*,\\[3\\][0-9.]*,$' && echo ok"
+            $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K-Q4_0.gguf ${ember_data}/text/wiki.test.raw)
+  set_tests_properties(cli_perplexity_deterministic PROPERTIES PASS_REGULAR_EXPRESSION "^Final estimate: PPL = [0-9.]+ [+]/- [0-9.]+\nok\n$")
+
+  # Clear refusals: a text shorter than two windows, a missing text, a missing -f.
+  add_test(NAME cli_perplexity_errors
+    COMMAND sh -c "
+      \"$0\" perplexity -m \"$1\" -f \"$2\" -c 256 2>&1 | grep -q 'story.txt: 1[0-9] tokens; perplexity with a context of 256 needs at least 512' &&
+      \"$0\" perplexity -m \"$1\" -f /no/such.txt 2>&1 | grep -q '/no/such.txt: cannot open' &&
+      { \"$0\" perplexity -m \"$1\" 2>&1; [ $? -eq 2 ]; } | grep -q 'give a model (-m FILE) and a text (-f TEXT)' &&
+      \"$0\" perplexity -m \"$1\" -f \"$3\" --chunks 0 2>&1 | grep -q 'nothing to score' && echo ok"
+            $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K.gguf
+            ${ember_data}/smollm2/prompts/story.txt ${ember_data}/text/wiki.test.raw)
+  set_tests_properties(cli_perplexity_errors PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
 endif()
