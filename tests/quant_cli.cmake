@@ -88,3 +88,14 @@ if(TARGET ember_cli)
     COMMAND sh -c "rm -f \"$2/rq.gguf\"; out=$(\"$0\" quantize \"$1\" \"$2/rq.gguf\" Q8_0 2>&1); rc=$?; echo \"$out\"; [ $rc -eq 1 ] && echo \"$out\" | grep -q 'is already q4_0' && [ ! -e \"$2/rq.gguf\" ] && \"$0\" quantize --allow-requantize \"$1\" \"$2/rq.gguf\" Q8_0 2>/dev/null && \"$0\" inspect \"$2/rq.gguf\" | grep -q 'blk.0.attn_q.weight *q8_0'"
             $<TARGET_FILE:ember_cli> ${quant_data}/tiny-archs/tiny-llama-Q4_0.gguf ${quant_out})
 endif()
+
+# A NaN in a weight is refused (exit 1, naming tensor and row) and leaves no output file.
+if(TARGET ember_cli)
+  add_test(NAME cli_quantize_nan
+    COMMAND sh -c "set -e; cp \"$1\" \"$2/nan-in.gguf\"; rm -f \"$2/nan-out.gguf\"
+                   off=$(\"$0\" inspect \"$2/nan-in.gguf\" | sed -n 's/.*tensor data at offset \\([0-9]*\\).*/\\1/p')
+                   printf '\\000\\000\\300\\177' | dd of=\"$2/nan-in.gguf\" bs=1 seek=$off conv=notrunc 2>/dev/null
+                   set +e; out=$(\"$0\" quantize \"$2/nan-in.gguf\" \"$2/nan-out.gguf\" Q4_K_M 2>&1); rc=$?; echo \"$out\"
+                   [ $rc -eq 1 ] && echo \"$out\" | grep -q 'tensor token_embd.weight: row 0 holds a NaN' && [ ! -e \"$2/nan-out.gguf\" ]"
+            $<TARGET_FILE:ember_cli> ${CMAKE_CURRENT_SOURCE_DIR}/data/tiny-archs/tiny-llama.gguf ${CMAKE_CURRENT_BINARY_DIR}/quant_cli)
+endif()
