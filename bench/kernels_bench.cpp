@@ -4,7 +4,9 @@
 //
 //   ember_bench --benchmark_filter='bandwidth|matvec/q4_0' --benchmark_repetitions=3
 //
-// Names: matvec/<type>/<isa>/<rows>x<cols>/threads:<n>  (counter GB/s = weight bytes / s)
+// Names: matvec/<type>/<isa>/<rows>x<cols>/threads:<n>  (counter GB/s = weight bytes / s;
+//        for matrices over 64 MB also "best GB/s" (fastest iteration), "probe GB/s" (best read
+//        bandwidth measured just before and after on the same threads) and BW% = their ratio)
 //        matmul/<type>/<isa>/<rows>x<cols>/tokens:<t>/threads:<n> (counter GFLOP/s = 2*r*c*t / s)
 // Weights are the reference quantization of random rows, tiled to the full shape (the speed
 // does not depend on the values). They live in anonymous memory; bind time is not measured.
@@ -17,6 +19,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -66,6 +69,32 @@ BoundWeight &weight_for(DType type, Isa isa, Shape s) {
     return *slot;
 }
 
+// Read-only sum of `bytes` of memory split over the arena's threads (each thread its own
+// contiguous part): the decode speed limit. Returns GB/s of the best of `reps` passes.
+double read_bandwidth(tbb::task_arena &arena, int threads, size_t bytes, int reps) {
+    static std::vector<uint64_t> buf;
+    const size_t n = bytes / sizeof(uint64_t);
+    if (buf.size() < n) buf.assign(n, 1);
+    double best = 0;
+    for (int rep = 0; rep < reps; ++rep) {
+        std::vector<uint64_t> partial(static_cast<size_t>(threads), 0);
+        const auto t0 = std::chrono::steady_clock::now();
+        arena.execute([&] {
+            tbb::parallel_for(0, threads, [&](int t) {
+                const size_t b = n * t / threads / 8 * 8, e = n * (t + 1) / threads / 8 * 8;
+                uint64_t s[8] = {};
+                for (size_t i = b; i < e; i += 8)
+                    for (int k = 0; k < 8; ++k) s[k] += buf[i + k];
+                partial[static_cast<size_t>(t)] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+            }, tbb::static_partitioner());
+        });
+        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        benchmark::DoNotOptimize(partial.data());
+        best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / sec / 1e9);
+    }
+    return best;
+}
+
 void run_matmul(benchmark::State &state, DType type, Isa isa, Shape s, int64_t tokens, int threads) {
     BoundWeight &bw = weight_for(type, isa, s);
     std::vector<float> x(static_cast<size_t>(tokens * s.cols));
@@ -75,44 +104,38 @@ void run_matmul(benchmark::State &state, DType type, Isa isa, Shape s, int64_t t
     std::vector<float> y(static_cast<size_t>(tokens * s.rows));
     std::vector<std::byte> scratch(ops::matmul_scratch_bytes(bw.weight, tokens));
     tbb::task_arena arena(threads);
+    const double bytes = static_cast<double>(bw.weight.row_bytes()) * static_cast<double>(s.rows);
+    // Matrices larger than the caches: measure the read bandwidth right before and after,
+    // on the same threads, so "BW%" compares like with like on a machine whose bandwidth
+    // drifts (shared hosts).
+    const bool big = tokens == 1 && bytes > 64e6;
+    double probe = big ? read_bandwidth(arena, threads, size_t{128} << 20, 8) : 0;
+    double best = 1e30;
     for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
         arena.execute([&] { ops::matmul(bw.weight, x.data(), tokens, y.data(), scratch); });
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
     const double iters = static_cast<double>(state.iterations());
-    const double bytes = static_cast<double>(bw.weight.row_bytes()) * static_cast<double>(s.rows);
+    if (big) {
+        probe = std::max(probe, read_bandwidth(arena, threads, size_t{128} << 20, 8));
+        state.counters["best GB/s"] = bytes / best / 1e9;
+        state.counters["probe GB/s"] = probe;
+        state.counters["BW%"] = 100.0 * bytes / best / 1e9 / probe;
+    }
     state.counters["GB/s"] = benchmark::Counter(bytes * iters / 1e9, benchmark::Counter::kIsRate);
     state.counters["GFLOP/s"] = benchmark::Counter(
         2.0 * static_cast<double>(s.rows) * static_cast<double>(s.cols) * static_cast<double>(tokens) * iters / 1e9,
         benchmark::Counter::kIsRate);
 }
 
-// Read-only sum over 1 GiB, split over the arena's threads: the decode speed limit.
 void run_bandwidth(benchmark::State &state, int threads) {
-    constexpr size_t n = (size_t{1} << 30) / sizeof(uint64_t);
-    static std::vector<uint64_t> buf(n, 1);
     tbb::task_arena arena(threads);
-    for (auto _ : state) {
-        std::vector<uint64_t> partial(static_cast<size_t>(threads), 0);
-        arena.execute([&] {
-            tbb::parallel_for(0, threads, [&](int t) {
-                const size_t b = n * t / threads, e = n * (t + 1) / threads;
-                uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                for (size_t i = b; i < e; i += 4) {
-                    s0 += buf[i];
-                    s1 += buf[i + 1];
-                    s2 += buf[i + 2];
-                    s3 += buf[i + 3];
-                }
-                partial[static_cast<size_t>(t)] = s0 + s1 + s2 + s3;
-            });
-        });
-        benchmark::DoNotOptimize(partial.data());
-    }
-    state.counters["GB/s"] = benchmark::Counter(
-        static_cast<double>(n * sizeof(uint64_t)) * static_cast<double>(state.iterations()) / 1e9,
-        benchmark::Counter::kIsRate);
+    double gbs = 0;
+    for (auto _ : state) gbs = read_bandwidth(arena, threads, size_t{1} << 30, 1);
+    state.counters["GB/s"] = gbs;
 }
 
 const DType k_types[] = {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f16,

@@ -3,7 +3,7 @@
 // whose helpers, 16-row groups and tile driver this reuses.
 //
 // Weight layout, per group of 16 rows, per block: the 16 fp16 scales d (and, for Q4_1/Q5_1,
-// the 16 fp16 mins m right after them), stored after the quants of each pair of blocks (see
+// the 16 fp16 mins m right after them), stored before the quants of each pair of blocks (see
 // Q32Layout); the quants: the 4 nibble lines of Q4_0's layout and, for Q5_0/Q5_1, one line of fifth bits: byte k of a
 // row's 4 bytes has, at bit c, the fifth bit of element 4c + k (c = 0..7: chunk c is line c%4,
 // low nibbles for c < 4, high for c >= 4). Bytes a row: 20, 22, 24 (as GGUF).
@@ -74,18 +74,18 @@ struct Q32Format<DType::q5_1> {
     static constexpr int bytes = 24, m = 2, qh = 4, qs = 8;
 };
 
-// Blocks in pairs, [quants b][quants b+1][scales b][scales b+1]: one sequential stream of
-// whole 64-byte lines per group (as simd_q8.hpp's layout).
+// Blocks in pairs, [scales b][scales b+1][quants b][quants b+1]: one stream of whole 64-byte
+// lines per group, read in address order (as simd_q8.hpp's layout).
 template <DType T>
 struct Q32Layout {
     using F = Q32Format<T>;
     static constexpr size_t scale_bytes = F::m >= 0 ? 64 : 32;  // per block per group
     static constexpr size_t quant_bytes = 256 + (F::qh >= 0 ? 64 : 0);
     static constexpr size_t pair = 2 * (scale_bytes + quant_bytes);
-    static constexpr size_t quants_at(int64_t b) { return static_cast<size_t>(b / 2) * pair + (b % 2) * quant_bytes; }
-    static constexpr size_t scales_at(int64_t b) {
-        return static_cast<size_t>(b / 2) * pair + 2 * quant_bytes + (b % 2) * scale_bytes;
+    static constexpr size_t quants_at(int64_t b) {
+        return static_cast<size_t>(b / 2) * pair + 2 * scale_bytes + (b % 2) * quant_bytes;
     }
+    static constexpr size_t scales_at(int64_t b) { return static_cast<size_t>(b / 2) * pair + (b % 2) * scale_bytes; }
     static size_t group_bytes(int64_t nb) { return static_cast<size_t>((nb + 1) / 2) * pair; }
 };
 

@@ -15,7 +15,7 @@
 // linker can never substitute one ISA's code for another's.
 //
 // Weight layout (repacked once at bind): rows in groups of 16; a group stores its nb blocks
-// in pairs (see pair_bytes): the quants of two blocks, then their 16 fp16 scales each. The
+// in pairs (see pair_bytes): the 16 fp16 scales of two blocks, then their quants. The
 // quants of a block: for Q4_0 4 lines of 64 bytes, line j holding bytes qs[4j..4j+3] of
 // each of the 16 rows (low nibbles: elements 4j..4j+3, high: 16+4j..16+4j+3); for Q8_0 8 lines,
 // line j holding qs[4j..4j+3] of each row, stored xor 0x80 (unsigned). One 64-byte line is
@@ -123,15 +123,15 @@ inline void quantize_q8x(const float *x, void *dst, int64_t cols) {
 }
 
 // --------------------------------------------------------------------------- packing
-// Blocks are stored in pairs, [quants of b][quants of b+1][16 scales of b][16 scales of b+1],
-// so a group is one sequential stream of whole 64-byte lines (an odd last block leaves its
+// Blocks are stored in pairs, [16 scales of b][16 scales of b+1][quants of b][quants of b+1],
+// so a group is one stream of whole 64-byte lines read in address order (an odd last block leaves its
 // partner zero). Lines = 4 for Q4_0 (16 bytes of nibbles a row), 8 for Q8_0 (32 bytes).
 template <int Lines>
 constexpr size_t pair_bytes() { return 2 * Lines * 64 + 64; }
 template <int Lines>
-constexpr size_t quants_at(int64_t b) { return static_cast<size_t>(b / 2) * pair_bytes<Lines>() + (b % 2) * Lines * 64; }
+constexpr size_t quants_at(int64_t b) { return static_cast<size_t>(b / 2) * pair_bytes<Lines>() + 64 + (b % 2) * Lines * 64; }
 template <int Lines>
-constexpr size_t scales_at(int64_t b) { return static_cast<size_t>(b / 2) * pair_bytes<Lines>() + 2 * Lines * 64 + (b % 2) * 32; }
+constexpr size_t scales_at(int64_t b) { return static_cast<size_t>(b / 2) * pair_bytes<Lines>() + (b % 2) * 32; }
 template <int Lines>
 constexpr size_t group_bytes(int64_t nb) { return static_cast<size_t>((nb + 1) / 2) * pair_bytes<Lines>(); }
 
