@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -196,4 +197,16 @@ TEST_CASE("float weights of any width, including a tail shorter than a vector") 
                 for (int64_t n_tokens : {1, 4, 7}) check_against_reference(*kernels::find_kernel(isa, type), w, n_tokens, 9);
             }
         }
+}
+
+// Run with EMBER_ISA set by tests/kernels_isa.cmake: a supported name forces that family, an
+// unknown or unsupported one falls back to the best (with a warning), never a crash.
+TEST_CASE("EMBER_ISA forces the kernel family") {
+    const char *env = std::getenv("EMBER_ISA");
+    const std::optional<Isa> forced = env != nullptr ? parse_isa(env) : std::nullopt;
+    if (forced && isa_supported(*forced))
+        CHECK(active_isa() == *forced);
+    else
+        CHECK(active_isa() == best_isa());
+    CHECK(active_isa() == active_isa());  // chosen once
 }
