@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace ember::ops {
 namespace {
 
@@ -31,6 +33,20 @@ std::byte *align64(std::span<std::byte> scratch) {
 int64_t row_grain(const Weight &w, int64_t n_tokens) {
     const int64_t per_row = static_cast<int64_t>(w.row_bytes()) * std::max<int64_t>(n_tokens, 1);
     return std::max<int64_t>(1, (int64_t{64} << 10) / std::max<int64_t>(per_row, 1));
+}
+
+// Memory for a repacked weight: 64-byte aligned for the vector loads; large ones 2 MiB
+// aligned and marked for transparent huge pages, since decode streams them end to end and
+// with 4 KiB pages the hardware prefetcher stops at every page boundary (and the TLB misses).
+void *alloc_packed(size_t bytes) {
+    constexpr size_t huge = size_t{2} << 20;
+    if (bytes < 2 * huge) return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    const size_t size = (bytes + huge - 1) / huge * huge;
+    void *mem = std::aligned_alloc(huge, size);
+#ifdef MADV_HUGEPAGE
+    if (mem != nullptr) madvise(mem, size, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+    return mem;
 }
 
 void run_gemm(const Weight &w, const MatmulKernel &k, const std::byte *act, size_t act_row_bytes,
@@ -74,8 +90,7 @@ Weight Weight::bind(DType type, const void *data, int64_t rows, int64_t cols, Is
     w.kernel_ = k;
     if (k->pack != nullptr && rows > 0) {
         const size_t bytes = k->packed_bytes(rows, cols);
-        // 64-byte aligned so kernels may use aligned vector loads on the packed groups.
-        void *mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        void *mem = alloc_packed(bytes);
         if (mem == nullptr)
             fail(Errc::out_of_memory, "matmul: cannot allocate {} bytes to repack a {} weight",
                  bytes, dtype_name(type));
