@@ -86,3 +86,8 @@ if(TARGET example_hello_c)
     CMD $<TARGET_FILE:example_hello_cpp> ${cli_model}
     STDOUT_REGEX "> Name a planet.\n.+tokens/s\\)\n> How far is it from the Sun\\?\n.+tokens/s\\)\n$")
 endif()
+
+# ember inspect says what running the model needs beside this machine's free memory.
+ember_cli_test(cli_inspect_memory_fit
+  CMD ${cli_ember} inspect ${cli_model}
+  STDOUT_REGEX "memory +needs about [0-9]+ MiB \\(weights 1 MiB \\+ KV cache 1 MiB at 2048 tokens\\); [0-9.]+ [GM]iB available: (fits|tight|too big)\n")

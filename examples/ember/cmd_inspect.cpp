@@ -4,6 +4,7 @@
 // size) and totals. Opening is O(metadata): no tensor data is read.
 #include "args.hpp"
 #include "command.hpp"
+#include "memory_fit.hpp"
 
 #include "core/fail.hpp"
 #include "gguf/names.hpp"
@@ -146,7 +147,7 @@ void print_text(const gguf::File &f, uint64_t max_items) {
     if (tot.params > 0)
         fmt::print("  bits/weight  {:.2f}\n", 8.0 * static_cast<double>(tot.bytes) / static_cast<double>(tot.params));
     if (!types.empty()) fmt::print("  types        {}\n", types);
-    // The generation issue adds a "memory fit" line here (weights + KV cache vs. RAM).
+    if (auto fit = memory_fit(f)) fmt::print("  memory       {}\n", memory_fit_text(*fit));
 }
 
 // ---- JSON ----------------------------------------------------------------------------------
@@ -210,6 +211,7 @@ void print_json(const gguf::File &f, uint64_t max_items) {
     const Totals tot = totals_of(f);
     j["totals"] = {{"params", tot.params}, {"bytes", tot.bytes},
                    {"bits_per_weight", tot.params ? 8.0 * static_cast<double>(tot.bytes) / static_cast<double>(tot.params) : 0.0}};
+    if (auto fit = memory_fit(f)) j["memory"] = memory_fit_json(*fit);
     // Invalid UTF-8 in a value is replaced (U+FFFD) rather than failing the whole dump.
     fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }

@@ -121,8 +121,7 @@ struct Session::Impl {
     void start(std::vector<Token> prompt, const GenerateOptions &o) {
         active = false;
         check_options(o);
-        const uint64_t seed = o.seed ? *o.seed : seeds.next_u64();
-        sampling::Sampler s(to_sampling(o.sampling), static_cast<int32_t>(rt.n_vocab()), seed);
+        sampling::Sampler s(to_sampling(o.sampling), static_cast<int32_t>(rt.n_vocab()), 0);  // validates
         if (prompt.empty()) {
             const Token bos = m.tokenizer.bos();
             if (bos < 0) fail(Errc::invalid_argument, "generate: the prompt is empty and the model has no BOS token");
@@ -136,6 +135,9 @@ struct Session::Impl {
             fail(Errc::context_full, "generate: the prompt has {} tokens, more than the session's context of {}",
                  prompt.size(), rt.n_ctx());
 
+        // Past every check: only now draw from the session's seed stream, so a refused call
+        // does not shift the seeds of later generations.
+        s.reseed(o.seed ? *o.seed : seeds.next_u64());
         cancel_requested.store(false, std::memory_order_relaxed);
         gen = o;
         result = Result{};
