@@ -35,3 +35,6 @@ add_test(NAME capi_exports
           ${PROJECT_SOURCE_DIR}/include/ember/ember.h)
 add_test(NAME capi_abi
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/abi/check abi $<TARGET_FILE:ember> ${PROJECT_SOURCE_DIR}/include/ember)
+add_test(NAME capi_version_macros
+  COMMAND ${CMAKE_COMMAND} -DHEADER=${PROJECT_SOURCE_DIR}/include/ember/version.h -DVERSION=${PROJECT_VERSION}
+          -DABI=${EMBER_ABI_VERSION} -P ${CMAKE_CURRENT_SOURCE_DIR}/abi/version_check.cmake)

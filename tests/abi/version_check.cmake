@@ -1,0 +1,18 @@
+# ember/version.h must agree with CMakeLists.txt: project(VERSION) and EMBER_ABI_VERSION
+# (the SOVERSION). cmake -DHEADER=version.h -DVERSION=x.y.z -DABI=n -P version_check.cmake
+file(READ ${HEADER} text)
+foreach(part MAJOR MINOR PATCH)
+  string(REGEX MATCH "#define EMBER_VERSION_${part} ([0-9]+)" _ "${text}")
+  set(${part} ${CMAKE_MATCH_1})
+endforeach()
+string(REGEX MATCH "#define EMBER_ABI_VERSION ([0-9]+)" _ "${text}")
+set(header_abi ${CMAKE_MATCH_1})
+string(REGEX MATCH "#define EMBER_VERSION_STRING_HEADER \"([0-9.]+)\"" _ "${text}")
+set(header_string ${CMAKE_MATCH_1})
+if(NOT "${MAJOR}.${MINOR}.${PATCH}" STREQUAL VERSION OR NOT header_string STREQUAL VERSION)
+  message(FATAL_ERROR "version.h says ${MAJOR}.${MINOR}.${PATCH} (\"${header_string}\"), CMakeLists.txt says ${VERSION}")
+endif()
+if(NOT header_abi STREQUAL ABI)
+  message(FATAL_ERROR "version.h says EMBER_ABI_VERSION ${header_abi}, CMakeLists.txt says ${ABI}")
+endif()
+message(STATUS "version ${VERSION}, ABI ${ABI}: header and build agree")
