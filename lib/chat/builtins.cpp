@@ -352,14 +352,14 @@ Value call_method(Interpreter &in, const Value &obj, std::string_view name, Call
         const auto &data = obj.as_object();
         if (name == "get") {
             Value key = arg(args, 0, "key");
-            const Value *v = key.is_string() ? data.find(key.as_string()) : nullptr;
-            return v ? *v : arg(args, 1, "default", Value(None{}));
+            Value found = key.is_string() || !data.key_values.empty() ? get_item(in, obj, key) : Value();
+            return found.is_undefined() ? arg(args, 1, "default", Value(None{})) : found;
         }
         std::vector<Value> out;
-        for (const auto &kv : data.items) {
-            if (name == "keys") out.emplace_back(kv.first);
-            else if (name == "values") out.push_back(kv.second);
-            else out.push_back(make_array({Value(kv.first), kv.second}, true));
+        for (size_t k = 0; k < data.items.size(); ++k) {
+            if (name == "keys") out.push_back(data.key(k));
+            else if (name == "values") out.push_back(data.items[k].second);
+            else out.push_back(make_array({data.key(k), data.items[k].second}, true));
         }
         return make_array(std::move(out));
     }

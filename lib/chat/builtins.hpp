@@ -21,6 +21,9 @@ std::optional<Value> global_function(std::string_view name);
 bool has_method(const Value &obj, std::string_view name);
 Value call_method(Interpreter &in, const Value &obj, std::string_view name, CallArgs &args);
 
+// markupsafe's escape: & < > " ' as entities.
+std::string html_escape(std::string_view s);
+
 // Argument access for builtins: positional index or keyword name, else the default.
 Value arg(const CallArgs &args, size_t index, std::string_view name, Value fallback = Value());
 // Python's printf-style `fmt % values` and str.format(), the common subset.

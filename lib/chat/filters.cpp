@@ -10,6 +10,22 @@
 
 namespace ember::chat {
 
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&#34;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
 Value arg(const CallArgs &args, size_t index, std::string_view name, Value fallback) {
     if (index < args.positional.size()) return args.positional[index];
     for (const auto &[key, v] : args.keyword)
@@ -66,6 +82,7 @@ Value select_items(Interpreter &in, const Value &v, CallArgs &args, bool with_at
     CallArgs test_args;
     for (size_t k = first_test_arg + 1; k < args.positional.size(); ++k) test_args.positional.push_back(args.positional[k]);
     Items out;
+    if (!truthy(v)) return make_array({});  // jinja2 yields nothing for none/empty
     for (const auto &item : iterate(v)) {
         in.step();
         Value subject = with_attr ? attribute_path(in, item, attr) : item;
@@ -77,6 +94,7 @@ Value select_items(Interpreter &in, const Value &v, CallArgs &args, bool with_at
 
 Value map_items(Interpreter &in, const Value &v, CallArgs &args) {
     Items out;
+    if (!truthy(v)) return make_array({});  // jinja2 yields nothing for none/empty
     Value attribute = arg(args, 99, "attribute");
     if (!attribute.is_undefined()) {
         Value dflt = arg(args, 99, "default");
@@ -239,15 +257,13 @@ Value apply_filter(Interpreter &in, std::string_view name, const Value &v, CallA
         if (v.is_undefined() || (boolean && !truthy(v))) return arg(args, 0, "default_value", Value(""));
         return v;
     }
-    if (name == "safe" || name == "string") return v.is_string() ? v : Value(text_of(v));
+    if (name == "safe") return Value::markup(text_of(v));
+    if (name == "string") return v.is_string() ? v : Value(text_of(v));
     if (name == "e" || name == "escape" || name == "forceescape") {
-        std::string s = str::replace(text_of(v), "&", "&amp;");
-        s = str::replace(s, "<", "&lt;");
-        s = str::replace(s, ">", "&gt;");
-        s = str::replace(s, "\"", "&#34;");
-        s = str::replace(s, "'", "&#39;");
+        if (v.is_markup() && name != "forceescape") return v;
+        std::string s = html_escape(text_of(v));
         in.check_string(s.size());
-        return Value(std::move(s));
+        return Value::markup(std::move(s));
     }
     if (name == "tojson") {
         Value indent_v = arg(args, 0, "indent", Value(None{}));
@@ -303,7 +319,8 @@ Value apply_filter(Interpreter &in, std::string_view name, const Value &v, CallA
         if (v.is_undefined()) return make_array({});
         if (!v.is_object()) raise("can only get item pairs from a mapping, not {}", type_name(v));
         Items out;
-        for (const auto &kv : v.as_object().items) out.push_back(make_array({Value(kv.first), kv.second}, true));
+        const auto &data = v.as_object();
+        for (size_t k = 0; k < data.items.size(); ++k) out.push_back(make_array({data.key(k), data.items[k].second}, true));
         return make_array(std::move(out));
     }
     if (name == "list") return make_array(iterate(v));
@@ -337,7 +354,8 @@ Value apply_filter(Interpreter &in, std::string_view name, const Value &v, CallA
         std::string by = text_of(arg(args, 1, "by", Value("key")));
         bool reverse = truthy(arg(args, 2, "reverse", Value(false)));
         Items pairs;
-        for (const auto &kv : v.as_object().items) pairs.push_back(make_array({Value(kv.first), kv.second}, true));
+        const auto &data = v.as_object();
+        for (size_t k = 0; k < data.items.size(); ++k) pairs.push_back(make_array({data.key(k), data.items[k].second}, true));
         size_t pos = by == "value" ? 1 : 0;
         return make_array(sorted(pairs, [&](const Value &p) { return fold(p.as_array().items[pos], cs); }, reverse));
     }

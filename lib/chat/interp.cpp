@@ -347,20 +347,29 @@ Value Interpreter::eval_inner(const Expr &e) {
     }
     case Expr::Kind::dict: {
         std::vector<std::pair<std::string, Value>> items;
+        std::vector<Value> keys;
+        bool plain = true;  // all keys are strings
         for (size_t k = 0; k + 1 < e.items.size(); k += 2) {
             Value key = eval(*e.items[k]);
-            if (!key.is_string()) raise("dict keys must be strings here, got {}", type_name(key));
+            if (!key.is_string() && !key.is_number() && !key.is_none())
+                raise("unhashable dict key of type '{}'", type_name(key));
+            plain = plain && key.is_string();
+            std::string name = key.is_string() ? key.as_string() : to_repr(key);
             Value val = eval(*e.items[k + 1]);
             bool replaced = false;
-            for (auto &kv : items) {
-                if (kv.first == key.as_string()) {
-                    kv.second = val;
+            for (size_t j = 0; j < items.size(); ++j) {
+                if (items[j].first == name && equals(keys[j], key)) {
+                    items[j].second = val;
                     replaced = true;
                 }
             }
-            if (!replaced) items.emplace_back(key.as_string(), std::move(val));
+            if (!replaced) {
+                items.emplace_back(std::move(name), std::move(val));
+                keys.push_back(std::move(key));
+            }
         }
-        return make_object(std::move(items));
+        if (plain) keys.clear();
+        return make_object(std::move(items), std::move(keys));
     }
     case Expr::Kind::attr: return get_attr(*this, eval(*e.a), e.name);
     case Expr::Kind::item: {

@@ -85,6 +85,11 @@ Value get_item(Interpreter &in, const Value &obj, const Value &key) {
         return Value(Undefined{fmt::format("'{}' has no element {}", object_name(obj), to_index(key))});
     }
     if (key.is_string()) return get_attr(in, obj, key.as_string());
+    if (obj.is_object() && !obj.as_object().key_values.empty()) {  // {0: 'a'}[0]
+        const auto &data = obj.as_object();
+        for (size_t k = 0; k < data.items.size(); ++k)
+            if (equals(data.key_values[k], key)) return data.items[k].second;
+    }
     return Value(Undefined{fmt::format("'{}' has no element {}", object_name(obj), to_repr(key))});
 }
 
@@ -143,7 +148,8 @@ std::vector<Value> iterate(const Value &v) {
     case Value::Kind::array: return v.as_array().items;
     case Value::Kind::object: {
         std::vector<Value> keys;
-        for (const auto &kv : v.as_object().items) keys.emplace_back(kv.first);
+        const auto &data = v.as_object();
+        for (size_t k = 0; k < data.items.size(); ++k) keys.push_back(data.key(k));
         return keys;
     }
     case Value::Kind::string: {
@@ -170,6 +176,11 @@ bool contains(const Value &container, const Value &item) {
         return false;
     case Value::Kind::object:
         charge(container.as_object().items.size());
+        if (!container.as_object().key_values.empty()) {
+            for (const auto &key : container.as_object().key_values)
+                if (equals(key, item)) return true;
+            return false;
+        }
         return item.is_string() && container.as_object().find(item.as_string()) != nullptr;
     default: raise("argument of type '{}' is not iterable", type_name(container));
     }
@@ -291,6 +302,12 @@ Value binary_op(Interpreter &in, std::string_view op, const Value &a, const Valu
     if (op == "+") {
         if (a.is_string() && b.is_string()) {
             in.check_string(a.as_string().size() + b.as_string().size());
+            if (a.is_markup() || b.is_markup()) {  // Markup + str escapes the plain side
+                std::string x = a.is_markup() ? a.as_string() : html_escape(a.as_string());
+                std::string y = b.is_markup() ? b.as_string() : html_escape(b.as_string());
+                in.check_string(x.size() + y.size());
+                return Value::markup(x + y);
+            }
             return Value(a.as_string() + b.as_string());
         }
         if (a.is_array() && b.is_array() && a.as_array().tuple == b.as_array().tuple) {

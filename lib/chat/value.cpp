@@ -44,6 +44,11 @@ const Value *ObjectData::find(std::string_view key) const {
     return nullptr;
 }
 
+Value ObjectData::key(size_t i) const {
+    if (!key_values.empty()) return key_values[i];
+    return Value(items[i].first);
+}
+
 Value *NamespaceData::find(std::string_view key) {
     for (auto &kv : attrs)
         if (kv.first == key) return &kv.second;
@@ -77,13 +82,14 @@ Value make_array(std::vector<Value> items, bool tuple) {
     return Value(ArrayPtr(std::move(data)));
 }
 
-Value make_object(std::vector<std::pair<std::string, Value>> items) {
+Value make_object(std::vector<std::pair<std::string, Value>> items, std::vector<Value> key_values) {
     charge(items.size() + 1);
     auto data = std::make_shared<ObjectData>();
     int depth = 1;
     for (const auto &kv : items) depth = std::max(depth, kv.second.depth() + 1);
     if (depth > max_value_depth) raise("dict nested deeper than {} levels", max_value_depth);
     data->items = std::move(items);
+    data->key_values = std::move(key_values);
     data->depth = depth;
     return Value(ObjectPtr(std::move(data)));
 }
@@ -236,10 +242,12 @@ void repr_into(std::string &out, const Value &v) {
     case Value::Kind::object: {
         out += '{';
         bool first = true;
-        for (const auto &kv : v.as_object().items) {
+        const auto &obj = v.as_object();
+        for (size_t k = 0; k < obj.items.size(); ++k) {
+            const auto &kv = obj.items[k];
             if (!first) out += ", ";
             first = false;
-            out += str::repr(kv.first);
+            out += obj.key_values.empty() ? str::repr(kv.first) : to_repr(obj.key_values[k]);
             out += ": ";
             repr_into(out, kv.second);
         }
@@ -329,11 +337,21 @@ void json_into(std::string &out, const Value &v, int indent, int level) {
         }
         out += '{';
         bool first = true;
-        for (const auto &kv : items) {
+        const auto &obj = v.as_object();
+        for (size_t k = 0; k < items.size(); ++k) {
+            const auto &kv = items[k];
             if (!first) out += indent >= 0 ? "," : ", ";
             first = false;
             if (indent >= 0) newline(level + 1);
-            json_string(out, kv.first);
+            if (obj.key_values.empty() || obj.key_values[k].is_string()) {
+                json_string(out, kv.first);
+            } else {  // json.dumps turns int/float/bool/None keys into their JSON text
+                const Value &key = obj.key_values[k];
+                if (!key.is_number() && !key.is_none()) raise("keys must be str, int, float, bool or None, not {}", type_name(key));
+                out += '"';
+                json_into(out, key, -1, 0);
+                out += '"';
+            }
             out += ": ";
             json_into(out, kv.second, indent, level + 1);
         }

@@ -37,8 +37,12 @@ struct ArrayData {
 
 struct ObjectData {
     std::vector<std::pair<std::string, Value>> items;  // insertion order, like Python's dict
+    // Keys that are not strings ({0: 'a', 512: 'b'} in a template) are stored under their
+    // repr; key_values then holds every key as its own value (empty when all are strings).
+    std::vector<Value> key_values;
     int depth = 1;
     const Value *find(std::string_view key) const;
+    Value key(size_t i) const;  // the i-th key as a value
 };
 
 // Keyword arguments keep their order for error messages; lookups are linear (calls are small).
@@ -110,10 +114,20 @@ public:
     double number() const;
     int depth() const;  // nesting depth of lists/dicts (1 for scalars)
 
+    // jinja's Markup: a string marked safe (|safe, |escape). Python's Markup + str escapes
+    // the str, which templates meet as `"..."|safe + value`. Other operations drop the mark.
+    bool is_markup() const { return markup_; }
+    static Value markup(std::string s) {
+        Value v(std::move(s));
+        v.markup_ = true;
+        return v;
+    }
+
 private:
     std::variant<Undefined, None, bool, int64_t, double, std::string, ArrayPtr, ObjectPtr, CallablePtr,
                  NamespacePtr>
         v_;
+    bool markup_ = false;
 };
 
 // Deepest list/dict nesting a value may have; building a deeper one is a template error.
@@ -146,7 +160,7 @@ inline void charge_bytes(size_t bytes) { charge(bytes / 64 + 1); }
 
 // Builders that compute the nesting depth (and refuse values nested too deeply).
 Value make_array(std::vector<Value> items, bool tuple = false);
-Value make_object(std::vector<std::pair<std::string, Value>> items);
+Value make_object(std::vector<std::pair<std::string, Value>> items, std::vector<Value> key_values = {});
 
 // Python's truthiness.
 bool truthy(const Value &v);

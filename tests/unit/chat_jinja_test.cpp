@@ -410,6 +410,21 @@ const Case cases[] = {
     {"{{ tools|length if tools else 0 }}{% for t in tools %}{{ t.function.name }}({{ t.function.parameters.properties|list|join(',') }}){% endfor %}",
      "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"properties\": {\"b\": {}, \"a\": {}}}}}]}",
      "1f(b,a)", false},
+    {"{% set d = {0: 'zero', 512: 'a', 'k': 'v', none: 1, 1.5: 2} %}{{ d }} {{ d[512] }} {{ d[0] }} {{ d.k }} {{ d|tojson }} {{ 512 in d }} {{ d.get(0) }} {{ d.get(7, 'no') }}",
+     "{}",
+     "{0: 'zero', 512: 'a', 'k': 'v', None: 1, 1.5: 2} a zero v {\"0\": \"zero\", \"512\": \"a\", \"k\": \"v\", \"null\": 1, \"1.5\": 2} True zero no", false},
+    {"{% set d = {2: 'b', 1: 'a'} %}{% for k, v in d|dictsort %}{{ k + 1 }}={{ v }};{% endfor %}{{ d.keys()|list }}{{ d|list }}{{ d.items()|list }}",
+     "{}",
+     "2=a;3=b;[2, 1][2, 1][(2, 'b'), (1, 'a')]", false},
+    {"{{ 'Use the function \\''|safe + name + '\\''|safe + tool|tojson }}",
+     "{\"name\": \"a<b>\", \"tool\": {\"q\": \"\\\"x\\\" & 'y'\"}}",
+     "Use the function 'a&lt;b&gt;'{&#34;q&#34;: &#34;\\&#34;x\\&#34; &amp; &#39;y&#39;&#34;}", false},
+    {"{{ '<b>'|safe }}{{ '<b>'|e }}{{ ('<b>'|e)|e }}{{ 'x'|safe ~ '<y>' }}{{ ('<i>'|safe + '<j>')|length }}",
+     "{}",
+     "<b>&lt;b&gt;&lt;b&gt;x<y>12", false},
+    {"{{ none|selectattr('type', 'equalto', 'x')|list|length }}{{ none|map(attribute='a')|list }}{{ none|reject('none')|list }}",
+     "{}",
+     "0[][]", false},
 };
 
 }  // namespace

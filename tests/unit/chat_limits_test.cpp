@@ -138,7 +138,7 @@ TEST_CASE("runtime type errors and integer overflow are refused, not undefined b
     CHECK(has(refusal("{{ strftime_now('%Q') }}"), "unsupported directive"));
     CHECK(has(refusal("{{ '{:>10}'.format(1) }}"), "format specs"));
     CHECK(has(refusal("{{ '%s %s' % (1,) }}"), "not enough arguments"));
-    CHECK(has(refusal("{{ {1: 2} }}"), "dict keys must be strings"));
+    CHECK(has(refusal("{{ {[1]: 2} }}"), "unhashable"));
 }
 
 TEST_CASE("values that share their parts cannot be walked exponentially") {
