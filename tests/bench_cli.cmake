@@ -110,3 +110,10 @@ print('ok')
             ${ember_data}/smollm2/prompts/story.txt ${ember_data}/text/wiki.test.raw)
   set_tests_properties(cli_perplexity_errors PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
 endif()
+
+# The SmolLM2-135M greedy check (tests/smollm2_check.cpp): needs the 98 MB model that
+# scripts/fetch-models downloads, so scripts/test.d/40-smollm2 runs it rather than ctest.
+if(TARGET ember_internal)
+  add_executable(smollm2_check ${CMAKE_CURRENT_SOURCE_DIR}/smollm2_check.cpp)
+  target_link_libraries(smollm2_check PRIVATE ember_internal ember_warnings)
+endif()

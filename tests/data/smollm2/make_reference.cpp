@@ -2,7 +2,7 @@
 // build). Written against llama.h of llama.cpp 80fb11a; see README.md for how it was built
 // and run.
 //
-//   make_reference MODEL N_PREDICT PROMPT_FILE...   > out.json
+//   make_reference MODEL N_PREDICT [--f32-kv] PROMPT_FILE...   > out.json
 //
 // For each prompt file (raw UTF-8 bytes, used verbatim): tokenize it the way llama.cpp's own
 // tools do (add the model's BOS if its metadata asks for it, parse special tokens so a chat-
@@ -68,6 +68,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     const int n_predict = std::atoi(argv[2]);
+    int first_prompt = 3;
+    bool f32_kv = false;  // default: llama.cpp's F16 KV cache
+    if (std::string(argv[3]) == "--f32-kv") {
+        f32_kv = true;
+        ++first_prompt;
+    }
     llama_backend_init();
     llama_model_params mp = llama_model_default_params();
     llama_model *model = llama_model_load_from_file(argv[1], mp);
@@ -75,7 +81,7 @@ int main(int argc, char **argv) {
     const llama_vocab *vocab = llama_model_get_vocab(model);
 
     std::printf("[\n");
-    for (int a = 3; a < argc; ++a) {
+    for (int a = first_prompt; a < argc; ++a) {
         std::ifstream in(argv[a], std::ios::binary);
         std::stringstream ss;
         ss << in.rdbuf();
@@ -86,6 +92,7 @@ int main(int argc, char **argv) {
         cp.n_batch = 512;
         cp.n_threads = cp.n_threads_batch = 1;
         cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;  // as tests/data/reference
+        if (f32_kv) cp.type_k = cp.type_v = GGML_TYPE_F32;
         llama_context *ctx = llama_init_from_model(model, cp);
         if (!ctx) return 1;
 
