@@ -19,7 +19,10 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <sys/mman.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -72,9 +75,21 @@ BoundWeight &weight_for(DType type, Isa isa, Shape s) {
 // Read-only sum of `bytes` of memory split over the arena's threads (each thread its own
 // contiguous part): the decode speed limit. Returns GB/s of the best of `reps` passes.
 double read_bandwidth(tbb::task_arena &arena, int threads, size_t bytes, int reps) {
-    static std::vector<uint64_t> buf;
+    // 2 MiB-aligned and on transparent huge pages, as ops::Weight's repacked matrices are,
+    // so the probe measures what the memory system can deliver to a streaming loop.
+    static uint64_t *buf = nullptr;
+    static size_t buf_n = 0;
     const size_t n = bytes / sizeof(uint64_t);
-    if (buf.size() < n) buf.assign(n, 1);
+    if (buf_n < n) {
+        std::free(buf);
+        constexpr size_t huge = size_t{2} << 20;
+        const size_t size = (n * sizeof(uint64_t) + huge - 1) / huge * huge;
+        buf = static_cast<uint64_t *>(std::aligned_alloc(huge, size));
+        if (buf == nullptr) std::abort();
+        madvise(buf, size, MADV_HUGEPAGE);
+        for (size_t i = 0; i < n; ++i) buf[i] = 1;
+        buf_n = n;
+    }
     double best = 0;
     for (int rep = 0; rep < reps; ++rep) {
         std::vector<uint64_t> partial(static_cast<size_t>(threads), 0);

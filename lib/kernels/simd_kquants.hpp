@@ -191,6 +191,8 @@ struct Tile {
             const uint8_t *hlines = lines + 32 * 64;
             i32v isum[NT];
             for (int t = 0; t < NT; ++t) isum[t] = i32v(0);
+            // Unrolled so that the lo/hi choice and the fifth-bit shift are constants.
+#pragma GCC unroll 8
             for (int s = 0; s < 8; ++s) {
                 const i32v sc = widen_u8(g + 64 + s * 16 + a.h * L);
                 i32v w[8];
@@ -246,12 +248,17 @@ struct TileQ6_K {
             };
             i32v isum[NT];
             for (int t = 0; t < NT; ++t) isum[t] = i32v(0);
+            // Unrolled so that every chunk's line, nibble and 2-bit field are constants
+            // (rolled, the field choice is a branch per chunk).
+#pragma GCC unroll 8
             for (int p = 0; p < 8; ++p) {
                 const i32v pair = widen_pairs_s8(g + 32 + p * 32 + a.h * L * 2);
+#pragma GCC unroll 2
                 for (int half = 0; half < 2; ++half) {
                     const int j = 2 * p + half;                // sub-block of 16: chunks 4j..4j+3
                     const i32v sc = half == 0 ? ((pair << 16) >> 16) : (pair >> 16);
                     i32v w[4];
+#pragma GCC unroll 4
                     for (int k = 0; k < 4; ++k) {
                         const int c = 4 * j + k;
                         const i32v hi = line(hl, c % 16);
