@@ -73,11 +73,14 @@ constexpr std::optional<DTypeInfo> dtype_info(uint32_t id) {
 constexpr DTypeInfo dtype_info(DType t) { return *dtype_info(static_cast<uint32_t>(t)); }
 constexpr std::string_view dtype_name(DType t) { return dtype_info(t).name; }
 
-// Bytes of a row of n elements, or nullopt if n is not a whole number of blocks.
+// Bytes of a row of n elements, or nullopt if n is not a whole number of blocks or the
+// size does not fit in 64 bits (n may come from an untrusted file).
 constexpr std::optional<uint64_t> row_bytes(DType t, uint64_t n) {
     const DTypeInfo info = dtype_info(t);
     if (n % info.block_elems != 0) return std::nullopt;
-    return n / info.block_elems * info.block_bytes;
+    uint64_t bytes = 0;
+    if (__builtin_mul_overflow(n / info.block_elems, uint64_t{info.block_bytes}, &bytes)) return std::nullopt;
+    return bytes;
 }
 
 }  // namespace ember

@@ -31,3 +31,8 @@ TEST_CASE("dtype table knows ggml block geometry") {
     CHECK_FALSE(dtype_info(4u).has_value());
     CHECK_FALSE(dtype_info(1000u).has_value());
 }
+
+TEST_CASE("row_bytes refuses sizes that overflow 64 bits") {
+    CHECK_FALSE(row_bytes(DType::f32, 1ull << 62).has_value());
+    CHECK(row_bytes(DType::f32, 1ull << 40).value() == (1ull << 42));
+}

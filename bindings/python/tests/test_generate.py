@@ -93,3 +93,19 @@ def test_context_full_is_an_error(model):
         with pytest.raises(ember.ContextFullError):
             session.generate("Once upon a time there was a very long prompt that cannot fit in sixteen tokens at all",
                              max_tokens=4)
+
+
+def test_ctrl_c_cancels_generation_and_keeps_session(model):
+    import os
+    import signal
+
+    import pytest
+    with model.session(n_ctx=512) as session:
+        seen = 0
+        with pytest.raises(KeyboardInterrupt):
+            for _piece in session.stream("", max_tokens=400, temperature=0.8, seed=5):
+                seen += 1
+                if seen == 2:
+                    os.kill(os.getpid(), signal.SIGINT)
+        assert seen < 400
+        assert session.generate("Once", max_tokens=4, temperature=0).generated_tokens == 4

@@ -218,6 +218,7 @@ class _Generation:
         self._invoke = invoke
         self._queue: "queue.Queue" = queue.Queue()
         self._stop = False
+        self._finished = False
         self._outcome = None
         self._thread = threading.Thread(target=self._work, name="ember-generate", daemon=True)
         self._thread.start()
@@ -246,12 +247,13 @@ class _Generation:
 
     def pieces(self) -> Iterator[str]:
         try:
-            while True:
+            while not self._finished:
                 try:
                     item = self._queue.get(timeout=0.1)
                 except queue.Empty:
                     continue
                 if item is self._DONE:
+                    self._finished = True
                     return
                 yield item
         except BaseException:
