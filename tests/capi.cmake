@@ -33,8 +33,13 @@ add_test(NAME capi_generate COMMAND capi_generate ${capi_model} ${capi_reference
 add_test(NAME capi_exports
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/abi/check exports $<TARGET_FILE:ember>
           ${PROJECT_SOURCE_DIR}/include/ember/ember.h)
-add_test(NAME capi_abi
-  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/abi/check abi $<TARGET_FILE:ember> ${PROJECT_SOURCE_DIR}/include/ember)
+# The baseline describes the release build made with Debian's g++ (scripts/test); sanitizer,
+# debug and clang builds describe the same ABI with different debug information, so they
+# skip this comparison.
+if(CMAKE_BUILD_TYPE STREQUAL "Release" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT CMAKE_CXX_FLAGS MATCHES "sanitize")
+  add_test(NAME capi_abi
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/abi/check abi $<TARGET_FILE:ember> ${PROJECT_SOURCE_DIR}/include/ember)
+endif()
 add_test(NAME capi_version_macros
   COMMAND ${CMAKE_COMMAND} -DHEADER=${PROJECT_SOURCE_DIR}/include/ember/version.h -DVERSION=${PROJECT_VERSION}
           -DABI=${EMBER_ABI_VERSION} -P ${CMAKE_CURRENT_SOURCE_DIR}/abi/version_check.cmake)
