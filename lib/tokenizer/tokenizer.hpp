@@ -7,9 +7,10 @@
 // (and gemma4: BPE on raw UTF-8 with SentencePiece spaces.)
 //
 // Invalid UTF-8 in text to encode is never an error. SPM keeps every byte (unknown bytes
-// go through the byte-fallback tokens). BPE and WordPiece work on code points: each byte
-// that does not start a well-formed sequence stands for U+FFFD (as in llama.cpp), so such
-// input does not round-trip. Decoding returns bytes; they are valid UTF-8 only if the tokens
+// go through the byte-fallback tokens; a byte with no token becomes <unk>). BPE and
+// WordPiece work on code points decoded as llama.cpp does (overlong forms and surrogates
+// pass): each byte that does not start a sequence stands for U+FFFD, so such input does not
+// round-trip. A sequence decoding above U+10FFFF, where llama.cpp throws, is U+FFFD per byte. Decoding returns bytes; they are valid UTF-8 only if the tokens
 // spell valid UTF-8, and StreamDecoder holds back an incomplete character until it completes.
 //
 // A Tokenizer is immutable after construction and safe to share between threads.
