@@ -14,7 +14,7 @@ namespace ember::chat {
 Value apply_filter(Interpreter &in, std::string_view name, const Value &value, CallArgs &args);
 // `value is name(args)`. Unknown tests fail ("no test named 'x'").
 bool apply_test(Interpreter &in, std::string_view name, const Value &value, CallArgs &args);
-// A global function (range, namespace, dict, raise_exception, strftime_now, joiner, cycler);
+// A global function (range, namespace, dict, raise_exception, strftime_now);
 // nullopt if `name` is none of them.
 std::optional<Value> global_function(std::string_view name);
 // obj.name(args) for str, list and dict methods; nullopt when obj has no such method.
