@@ -279,7 +279,8 @@ typedef struct ember_chat ember_chat;
 EMBER_C_API ember_status ember_chat_create(ember_session *session, const char *system_prompt,
                                            ember_chat **out_chat);
 EMBER_C_API void ember_chat_free(ember_chat *chat);
-/* Send the user's message and generate the answer (kept in the history). */
+/* Send the user's message and generate the answer (kept in the history); options, on_token,
+ * result and the returned status work as in ember_generate. */
 EMBER_C_API ember_status ember_chat_send(ember_chat *chat, const char *user_message,
                                          const ember_generate_options *options, ember_token_fn on_token,
                                          void *user_data, ember_result *result);

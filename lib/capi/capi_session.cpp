@@ -86,6 +86,7 @@ ember_status ember_generate(ember_session *session, const char *prompt, const em
         require(session, "ember_generate", "session");
         require(prompt, "ember_generate", "prompt");
         check_result(result);
+        ember_result_clear(result);  // as documented, whatever happens next
         r = session->session.generate(std::string_view(prompt), to_generate_options(options),
                                       wrap_callback(on_token, user_data));
         fill_result(r, result);
@@ -100,6 +101,7 @@ ember_status ember_generate_chat(ember_session *session, const ember_message *me
     ember_status s = guard("ember_generate_chat", [&] {
         require(session, "ember_generate_chat", "session");
         check_result(result);
+        ember_result_clear(result);  // as documented, whatever happens next
         auto msgs = messages_from_c(messages, n_messages, "ember_generate_chat");
         r = session->session.generate(std::span<const ember::Message>(msgs), to_generate_options(options),
                                       wrap_callback(on_token, user_data));
@@ -162,6 +164,7 @@ ember_status ember_chat_send(ember_chat *chat, const char *user_message, const e
         require(chat, "ember_chat_send", "chat");
         require(user_message, "ember_chat_send", "user_message");
         check_result(result);
+        ember_result_clear(result);  // as documented, whatever happens next
         r = chat->chat.send(user_message, to_generate_options(options), wrap_callback(on_token, user_data));
         fill_result(r, result);
     });
