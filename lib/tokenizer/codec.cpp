@@ -64,6 +64,9 @@ std::vector<Fragment> partition(const VocabImpl &v, std::string_view text, bool 
 
 std::vector<TokenId> Tokenizer::encode(std::string_view text, const EncodeOptions &options) const {
     const VocabImpl &v = *impl_;
+    // Offsets inside the encoders are 32-bit; 2 GiB of text in one call is a caller's mistake.
+    if (text.size() >= (size_t(1) << 31))
+        fail(Errc::invalid_argument, "text of {} bytes is too long to tokenize in one call (limit 2 GiB)", text.size());
     std::vector<TokenId> out;
     out.reserve(text.size() / 3 + 4);
     const std::vector<Fragment> frags = partition(v, text, options.parse_special);
