@@ -33,10 +33,10 @@ print('ok')
   # A synthetic model of a real shape (one layer of SmolLM2-135M, to stay quick): written once
   # into the cache dir, reused the second time, and benchmarked.
   add_test(NAME cli_bench_synthetic
-    COMMAND sh -c "rm -rf \"$1\" && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" -p 8 -n 2 -r 1 -t 1 2>&1 && test -f \"$1/smollm2-135m-q8_0-L1.gguf\" && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" -p 8 -n 0 -r 1 -t 1 2>&1"
+    COMMAND sh -c "rm -rf \"$1\" && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" -p 8 -n 2 -r 1 -t 1 2>&1 && test -f \"$1/smollm2-135m-q8_0-L1.gguf\" && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" -p 8 -n 0 -r 1 -t 1 2>&1 && \"$0\" bench --synthetic smollm2-135m --type q8_0 --layers 1 --cache-dir \"$1\" --print-path 2>/dev/null"
             $<TARGET_FILE:ember_cli> ${bench_tmp}/synthetic)
   set_tests_properties(cli_bench_synthetic PROPERTIES PASS_REGULAR_EXPRESSION
-    "writing smollm2-135m 100%.*llama [0-9]+M Q8_0 .*tg2 .*synthetic model [^\n]*smollm2-135m-q8_0-L1.gguf\n(.*)llama [0-9]+M Q8_0 .*pp8"
+    "writing smollm2-135m 100%.*llama [0-9]+M Q8_0 .*tg2 .*synthetic model [^\n]*smollm2-135m-q8_0-L1.gguf\n(.*)llama [0-9]+M Q8_0 .*pp8.*\n[^\n]*/smollm2-135m-q8_0-L1.gguf\n$"
     FAIL_REGULAR_EXPRESSION "tg2.*writing")
 
   # Usage errors exit 2 and name the problem; a missing file exits 1.

@@ -53,6 +53,7 @@ llama-bench does, so the two can be compared on the same file.
   --layers N               fewer layers than the real shape (quick tries)
   --cache-dir DIR          where synthetic models are kept
                            (default $XDG_CACHE_HOME/ember/synthetic or ~/.cache/ember/synthetic)
+  --print-path             only make the synthetic model (if needed) and print its path
   -p, --n-prompt N[,N..]   prompt lengths to test (default 512; 0 skips)
   -n, --n-gen N[,N..]      generation lengths to test (default 128; 0 skips)
   -t, --threads N[,N..]    thread counts (default: all cores)
@@ -210,7 +211,7 @@ std::string iso_time() {
 }
 
 int run_bench(int argc, char **argv) {
-    const Args args(argc, argv, {{"--json"}, {"--no-mmap"}, {"--no-warmup"}, {"-h", "--help"}},
+    const Args args(argc, argv, {{"--json"}, {"--no-mmap"}, {"--no-warmup"}, {"--print-path"}, {"-h", "--help"}},
                     {{"-m", "--model"}, {"--synthetic"}, {"--type"}, {"--layers"}, {"--cache-dir"},
                      {"-p", "--n-prompt"}, {"-n", "--n-gen"}, {"-t", "--threads"},
                      {"-r", "--repetitions"}, {"-b", "--batch-size"}, {"-mmp", "--mmap"}, {"--kv"}});
@@ -247,6 +248,12 @@ int run_bench(int argc, char **argv) {
         path = runtime::ensure_synthetic_model(dir, shape, type, so);
         if (last_pct >= 0 && tty) fmt::print(stderr, "\n");
         fmt::print(stderr, "ember bench: synthetic model {}\n", path);
+        if (args.has("--print-path")) {
+            fmt::print("{}\n", path);
+            return 0;
+        }
+    } else if (args.has("--print-path")) {
+        fail(Errc::invalid_argument, "--print-path goes with --synthetic");
     } else if (auto m = args.get("-m")) {
         path = *m;
     } else {
