@@ -5,6 +5,8 @@
 
 #include <tbb/info.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <new>
 
@@ -25,11 +27,37 @@ SessionOptions resolve(const models::HParams &hp, SessionOptions o) {
     if (o.n_threads == 0) o.n_threads = tbb::info::default_concurrency();
     return o;
 }
+
+// Refuse, before allocating anything, a session whose KV cache and buffers exceed the
+// machine's physical memory: with overcommit the allocation itself would "succeed" and the
+// host would be OOM-killed later, under ASan it would abort. The message gives the figure.
+const SessionOptions &check_fits(const models::Model &model, const SessionOptions &o) {
+    const models::HParams &hp = model.hparams();
+    const long double mib = 1024.0L * 1024.0L;
+    const long double kv = static_cast<long double>(hp.n_layer) * static_cast<long double>(o.n_ctx) *
+                           static_cast<long double>(hp.k_dim() + hp.v_dim()) *
+                           (o.kv_type == ops::KvType::f16 ? 2 : 4);
+    const models::WorkspaceShape ws = model.arch().workspace_shape(o.n_batch, o.n_ctx);
+    const long double per_token = 2.0L * ws.x + ws.q + ws.k + ws.v + ws.attn + 2.0L * ws.ff;
+    const long double buffers = 4.0L * (per_token * static_cast<long double>(ws.n_batch) +
+                                        static_cast<long double>(ws.attn_scratch_floats) +
+                                        static_cast<long double>(hp.n_vocab)) +
+                                static_cast<long double>(ws.matmul_scratch_bytes);
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    const long double ram = pages > 0 && page > 0 ? static_cast<long double>(pages) * page : 0.0L;
+    if (ram > 0 && kv + buffers > ram)
+        fail(Errc::out_of_memory,
+             "a session of n_ctx {} needs {:.0f} MiB (KV cache {:.0f} MiB, buffers {:.0f} MiB); "
+             "this machine has {:.0f} MiB: use a smaller n_ctx",
+             o.n_ctx, static_cast<double>((kv + buffers) / mib), static_cast<double>(kv / mib),
+             static_cast<double>(buffers / mib), static_cast<double>(ram / mib));
+    return o;
+}
 }  // namespace
 
 Session::Session(std::shared_ptr<const models::Model> model, const SessionOptions &options)
     : model_(std::move(model)),
-      options_(resolve(model_->hparams(), options)),
+      options_(check_fits(*model_, resolve(model_->hparams(), options))),
       kv_(model_->hparams().n_layer, options_.n_ctx, model_->hparams().k_dim(),
           model_->hparams().v_dim(), options_.kv_type, options_.flash_attn),
       ws_(model_->arch().workspace_shape(options_.n_batch, options_.n_ctx)),
