@@ -22,9 +22,11 @@ struct SessionOptions {
     int64_t n_batch = 512;  // tokens per forward pass when processing a prompt
     int n_threads = 0;      // 0: all cores oneTBB sees
     ops::KvType kv_type = ops::KvType::f16;
-    // With an f16 cache, reproduce llama.cpp's flash-attention numerics (its default on
-    // CPU); false reproduces its two-matmul attention (-fa off). No effect on an f32 cache.
-    bool flash_attn = true;
+    // With an f16 cache: true reproduces llama.cpp's flash-attention numerics (its CPU
+    // default, -fa auto/on: V summed in fp16), false its two-matmul attention (-fa off).
+    // false by default: the fp16 running sum costs a rounding per value per key, which
+    // is slow until it has a vector kernel. No effect on an f32 cache.
+    bool flash_attn = false;
 };
 
 class Session {

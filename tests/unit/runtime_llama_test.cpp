@@ -19,6 +19,7 @@ runtime::Session make_session(std::shared_ptr<const models::Model> m, ops::KvTyp
                               int threads = 1, int64_t n_batch = 512) {
     runtime::SessionOptions o;
     o.kv_type = kv;
+    o.flash_attn = true;  // the f16kv references were made with llama.cpp's default, flash attention
     o.n_threads = threads;
     o.n_batch = n_batch;
     return runtime::Session(std::move(m), o);

@@ -18,8 +18,10 @@ std::shared_ptr<const models::Model> load(const std::string &relative) {
 
 // All logits of `tokens` fed in pieces of `pieces` sizes (one decode call each).
 std::vector<float> run(std::shared_ptr<const models::Model> m, std::span<const int32_t> tokens,
-                       int threads, int64_t n_batch, ops::KvType kv, std::vector<size_t> pieces = {}) {
+                       int threads, int64_t n_batch, ops::KvType kv, std::vector<size_t> pieces = {},
+                       bool flash = false) {
     runtime::SessionOptions o;
+    o.flash_attn = flash;
     o.n_threads = threads;
     o.n_batch = n_batch;
     o.kv_type = kv;
@@ -58,6 +60,10 @@ TEST_CASE("logits are bit-identical for 1, 2, 3 threads and any batch split") {
             std::vector<size_t> ones(seq.size(), 1);
             CHECK(run(m, seq, 3, 512, kv, ones) == base);  // token by token
         }
+        // llama.cpp's flash-attention numerics keep the same promise.
+        const auto flash = run(m, seq, 1, 512, ops::KvType::f16, {}, true);
+        CHECK(run(m, seq, 2, 3, ops::KvType::f16, {}, true) == flash);
+        CHECK(run(m, seq, 3, 512, ops::KvType::f16, std::vector<size_t>(seq.size(), 1), true) == flash);
     }
 }
 

@@ -1,0 +1,194 @@
+// ops/attention_impl.hpp - the body of ops::attention() for one kv head, included by
+// attention.cpp (baseline x86-64) and attention_avx2.cpp (compiled for AVX2/FMA/F16C).
+//
+// Plain loops; the ISA file only lets the compiler use wider vectors. Floating-point
+// contraction is off (ISO C++ mode), sums have a fixed order and fp16 rounding is round to
+// nearest even in both, so both objects give the same bits. Everything but the entry point
+// is in an anonymous namespace so the two copies never merge at link time.
+#pragma once
+
+#include "ops/attention.hpp"
+#include "quant/fp16.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace ember::ops {
+
+struct AttentionArgs {
+    const AttentionShape *s;
+    const KvCache *kv;
+    int l;
+    const float *q;
+    int64_t ldq, n_tokens, pos0;
+    float *out;
+    int64_t ldo;
+    float *scratch;
+};
+
+size_t attention_slot_floats(const AttentionShape &s, int64_t n_ctx);
+void attention_kv_head_base(const AttentionArgs &a, int g);
+void attention_kv_head_avx2(const AttentionArgs &a, int g);
+
+namespace {
+
+
+// fp16 -> f32 for every bit pattern, computed once (immutable after first use).
+const float *fp16_table() {
+    static const std::array<float, 65536> table = [] {
+        std::array<float, 65536> t{};
+        for (uint32_t i = 0; i < 65536; ++i) t[i] = quant::fp16_to_f32(static_cast<uint16_t>(i));
+        return t;
+    }();
+    return table.data();
+}
+
+#if defined(EMBER_ATTENTION_F16C)
+// Compiled with F16C: the conversion is one instruction (round to nearest even, as ggml).
+float round_fp16(float x) { return static_cast<float>(static_cast<_Float16>(x)); }
+#else
+float round_fp16(float x) { return fp16_table()[quant::f32_to_fp16(x)]; }
+#endif
+
+// Dot product with eight partial sums combined in a fixed tree: one order for any n.
+float dot(const float *a, const float *b, int n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+// q . k in double: ggml's f16 dot sums its scalar tail (all of it for heads under 64) so.
+float dot_double(const float *a, const float *b, int n) {
+    double s = 0.0;
+    for (int i = 0; i < n; ++i) s += static_cast<double>(a[i] * b[i]);
+    return static_cast<float>(s);
+}
+
+struct Slots {  // one kv head's share of the scratch
+    float *k;       // [n_ctx, head_dim_k] keys as f32 (fp16 cache only)
+    float *v;       // [n_ctx, head_dim_v]
+    float *scores;  // [n_ctx]
+    float *q;       // [head_dim_k]
+    float *acc;     // [head_dim_v]
+};
+
+
+// One query against keys/values rows j0..j1 (inclusive) of an fp16 cache, the way
+// llama.cpp's CPU flash attention does it: one pass with a running maximum, the weighted
+// sum of V kept in fp16 (rescaled whenever the maximum grows), divided by the sum at the end.
+void flash_one(const float *q, const float *k, int64_t ks, const float *v, int64_t vs_, int64_t j0,
+               int64_t j1, int hk, int hv, float scale, float *acc, float *o) {
+    float sum = 0.0f, mx = -std::numeric_limits<float>::infinity();
+    std::fill(acc, acc + hv, 0.0f);
+    for (int64_t j = j0; j <= j1; ++j) {
+        const float sc = dot_double(q, k + j * ks, hk) * scale;
+        float ms = 1.0f, w = 1.0f;
+        if (sc > mx) {
+            ms = std::exp(mx - sc);
+            mx = sc;
+            for (int i = 0; i < hv; ++i) acc[i] = round_fp16(acc[i] * ms);
+        } else {
+            w = std::exp(sc - mx);
+        }
+        const float *vr = v + j * vs_;
+        // acc + v*w with one rounding (llama.cpp's SIMD path fuses it); in double, the
+        // product is exact and the sum rounds once before the f32 step: as fma but for
+        // rare double-rounding ties, and without a libm call per element.
+        for (int i = 0; i < hv; ++i)
+            acc[i] = round_fp16(static_cast<float>(static_cast<double>(vr[i]) * w + acc[i]));
+        sum = sum * ms + w;
+    }
+    const float inv = 1.0f / sum;
+    for (int i = 0; i < hv; ++i) o[i] = acc[i] * inv;
+}
+
+
+void attention_kv_head(const AttentionArgs &args, int g) {
+    const AttentionShape &s = *args.s;
+    const KvCache &kv = *args.kv;
+    const int l = args.l;
+    const float *q = args.q;
+    const int64_t ldq = args.ldq, n_tokens = args.n_tokens, pos0 = args.pos0, ldo = args.ldo;
+    float *out = args.out, *scratch = args.scratch;
+    const int group = s.n_head / s.n_head_kv;
+    const int hk = s.head_dim_k, hv = s.head_dim_v;
+    const bool half = kv.type() == KvType::f16;
+    const bool flash = half && kv.flash_numerics();
+    const int64_t n_ctx = kv.n_ctx();
+    // Keys any query of this batch can see.
+    const int64_t first = s.window > 0 ? std::max<int64_t>(0, pos0 - s.window + 1) : 0;
+    const int64_t last = pos0 + n_tokens;  // exclusive
+
+    float *base = scratch + attention_slot_floats(s, n_ctx) * static_cast<size_t>(g);
+    Slots sl{base, base + n_ctx * hk, base + n_ctx * (hk + hv), base + n_ctx * (hk + hv + 1),
+             base + n_ctx * (hk + hv + 1) + hk};
+    // Rows of this head's keys/values for positions first..last-1, as f32.
+    const float *krows, *vrows;
+    int64_t kstride, vstride;
+    if (half) {
+        const float *tab = fp16_table();
+        for (int64_t j = first; j < last; ++j) {
+            const uint16_t *kr = kv.k_f16(l, j) + static_cast<int64_t>(g) * hk;
+            const uint16_t *vr = kv.v_f16(l, j) + static_cast<int64_t>(g) * hv;
+            float *kd = sl.k + (j - first) * hk;
+            float *vd = sl.v + (j - first) * hv;
+            for (int i = 0; i < hk; ++i) kd[i] = tab[kr[i]];
+            for (int i = 0; i < hv; ++i) vd[i] = tab[vr[i]];
+        }
+        krows = sl.k;
+        vrows = sl.v;
+        kstride = hk;
+        vstride = hv;
+    } else {
+        krows = kv.k_f32(l, first) + static_cast<int64_t>(g) * hk;
+        vrows = kv.v_f32(l, first) + static_cast<int64_t>(g) * hv;
+        kstride = kv.k_dim();
+        vstride = kv.v_dim();
+    }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const int64_t p = pos0 + t;
+        const int64_t lo = s.window > 0 ? std::max<int64_t>(0, p - s.window + 1) : 0;
+        for (int h = g * group; h < (g + 1) * group; ++h) {
+            const float *qh = q + t * ldq + static_cast<int64_t>(h) * hk;
+            if (half) {  // llama.cpp converts the query to the cache's type for q.k
+                for (int i = 0; i < hk; ++i) sl.q[i] = round_fp16(qh[i]);
+                qh = sl.q;
+            }
+            float *o = out + t * ldo + static_cast<int64_t>(h) * hv;
+            if (flash) {
+                flash_one(qh, krows, kstride, vrows, vstride, lo - first, p - first, hk, hv,
+                          s.scale, sl.acc, o);
+                continue;
+            }
+            float mx = -std::numeric_limits<float>::infinity();
+            for (int64_t j = lo; j <= p; ++j) {
+                const float sc = dot(qh, krows + (j - first) * kstride, hk) * s.scale;
+                sl.scores[j - lo] = sc;
+                mx = std::max(mx, sc);
+            }
+            double sum = 0.0;
+            for (int64_t j = lo; j <= p; ++j) {
+                const float e = std::exp(sl.scores[j - lo] - mx);
+                sl.scores[j - lo] = e;
+                sum += static_cast<double>(e);
+            }
+            const float inv = static_cast<float>(1.0 / sum);
+            std::fill(o, o + hv, 0.0f);
+            for (int64_t j = lo; j <= p; ++j) {
+                float w = sl.scores[j - lo] * inv;
+                if (half) w = round_fp16(w);  // probabilities meet an fp16 V as fp16
+                const float *vr = vrows + (j - first) * vstride;
+                for (int i = 0; i < hv; ++i) o[i] += w * vr[i];
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace ember::ops
