@@ -165,7 +165,7 @@ TEST_CASE("absurd sampler values are invalid_argument before anything runs") {
     check_usable(s);
 }
 
-TEST_CASE("a session that cannot fit in memory is refused up front with the figure it needs") {
+TEST_CASE("a context above the training context is invalid_argument, named") {
     // n_ctx is capped by the model's training context (2048 here); a model trained for 2^40
     // positions is in runtime_hostile_model_test. Here: the largest batch and context the
     // options allow are still refused or fit, never attempted past RAM.
