@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
-#include <unistd.h>
 
 using namespace ember;
 using Clock = std::chrono::steady_clock;
@@ -33,7 +32,7 @@ const std::string &model_path() {
     static const std::string path = [] {
         runtime::SyntheticOptions o;
         o.n_layer = 2;
-        const auto dir = std::filesystem::temp_directory_path() / ("ember-cancel-" + std::to_string(getpid()));
+        const auto dir = std::filesystem::temp_directory_path() / "ember-cancel-test";
         std::filesystem::create_directories(dir);
         const auto synthetic = runtime::ensure_synthetic_model(dir, runtime::synthetic_shape("smollm2-135m"), "q4_0", o);
         const gguf::File src = gguf::File::open(synthetic);
@@ -47,6 +46,8 @@ const std::string &model_path() {
         w.set_string_array("tokenizer.ggml.merges", std::span<const std::string>(merges));
         for (const auto &t : src.tensors())
             w.add_tensor(t.name, t.type, std::span<const uint64_t>(t.ne.data(), t.n_dims), std::span<const uint8_t>(t.data, t.n_bytes));
+        // A fixed folder: the synthetic file (~20 MB) is written once and reused by later
+        // runs; the copy is written through a renamed temporary, so concurrent runs are safe.
         const std::string out = (dir / "smollm2-135m-L2-merges.gguf").string();
         w.write(out);
         return out;

@@ -26,6 +26,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Every file this test writes goes to one folder per process, removed at exit.
+const fs::path &scratch() {
+    struct Dir {
+        fs::path path = fs::temp_directory_path() / ("ember-hostile-" + std::to_string(getpid()));
+        Dir() { fs::create_directories(path); }
+        ~Dir() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    };
+    static const Dir dir;
+    return dir.path;
+}
+
 using Mutate = std::function<void(gguf::Writer &, const gguf::File &)>;
 
 // Copy `src` into a new file, letting `mutate` change the metadata, then the tensors are
@@ -51,9 +65,7 @@ std::string write_variant(const std::string &src_rel, const Rewrite &r, const st
         std::vector<uint64_t> ne(t.ne.begin(), t.ne.begin() + t.n_dims);
         w.add_tensor_owned(t.name, t.type, ne, std::vector<uint8_t>(t.data, t.data + t.n_bytes));
     }
-    const fs::path dir = fs::temp_directory_path() / ("ember-hostile-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const std::string path = (dir / (tag + ".gguf")).string();
+    const std::string path = (scratch() / (tag + ".gguf")).string();
     w.write(path);
     return path;
 }
@@ -281,8 +293,7 @@ TEST_CASE("tiny models load and generate; every fuzz_models seed loads or fails 
         {"qwen3-f16", {.arch = "qwen3", .n_head = 4, .n_head_kv = 2}},
     };
     const char *out_dir = std::getenv("EMBER_WRITE_FUZZ_CORPUS");
-    const fs::path tmp = fs::temp_directory_path() / ("ember-hostile-" + std::to_string(getpid()));
-    fs::create_directories(tmp);
+    const fs::path tmp = scratch();
     auto save = [&](const std::string &name, const std::vector<uint8_t> &bytes) {
         CHECK(bytes.size() < 50'000);
         for (const fs::path &dir : {tmp, out_dir ? fs::path(out_dir) : tmp}) {
