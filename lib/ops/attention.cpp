@@ -16,26 +16,42 @@
 
 namespace ember::ops {
 
-size_t attention_slot_floats(const AttentionShape &s, int64_t n_ctx) {
-    return static_cast<size_t>(n_ctx) * static_cast<size_t>(s.head_dim_k + s.head_dim_v + 1) +
-           static_cast<size_t>(s.head_dim_k + s.head_dim_v);
+size_t attention_kv_slot_floats(const AttentionShape &s, int64_t n_ctx) {
+    return static_cast<size_t>(n_ctx) * static_cast<size_t>(s.head_dim_k + s.head_dim_v);
+}
+
+size_t attention_head_slot_floats(const AttentionShape &s, int64_t n_ctx) {
+    return static_cast<size_t>(n_ctx) + static_cast<size_t>(s.head_dim_k + s.head_dim_v);
 }
 
 size_t attention_scratch_floats(const AttentionShape &s, int64_t n_ctx) {
-    return attention_slot_floats(s, n_ctx) * static_cast<size_t>(s.n_head_kv);
+    return attention_kv_slot_floats(s, n_ctx) * static_cast<size_t>(s.n_head_kv) +
+           attention_head_slot_floats(s, n_ctx) * static_cast<size_t>(s.n_head);
 }
 
-void attention_kv_head_base(const AttentionArgs &a, int g) { attention_kv_head(a, g); }
+void attention_convert_base(const AttentionArgs &a, int g) { attention_convert(a, g); }
+void attention_head_base(const AttentionArgs &a, int h) { attention_head(a, h); }
 
 void attention(const AttentionShape &s, const KvCache &kv, int l, const float *q, int64_t ldq,
                int64_t n_tokens, int64_t pos0, float *out, int64_t ldo, float *scratch) {
     // The ISA choice is made once per process (core/cpu_features), so it is the same for
     // every call and every thread.
-    static const auto run = active_isa() == Isa::scalar ? &attention_kv_head_base : &attention_kv_head_avx2;
+    static const bool scalar = active_isa() == Isa::scalar;
     const AttentionArgs args{&s, &kv, l, q, ldq, n_tokens, pos0, out, ldo, scratch};
-    tbb::parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
+    // Two hand-offs: fp16 rows to f32 once per kv head (shared by its query heads), then one
+    // task per query head, so that a GQA model with few kv heads still fills every thread.
+    // Each output value is computed inside one task in a fixed order either way.
+    if (kv.type() == KvType::f16)
+        tbb::parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
+                          [&](const tbb::blocked_range<int> &r) {
+                              for (int g = r.begin(); g < r.end(); ++g)
+                                  scalar ? attention_convert_base(args, g) : attention_convert_avx2(args, g);
+                          },
+                          tbb::simple_partitioner());
+    tbb::parallel_for(tbb::blocked_range<int>(0, s.n_head, 1),
                       [&](const tbb::blocked_range<int> &r) {
-                          for (int g = r.begin(); g < r.end(); ++g) run(args, g);
+                          for (int h = r.begin(); h < r.end(); ++h)
+                              scalar ? attention_head_base(args, h) : attention_head_avx2(args, h);
                       },
                       tbb::simple_partitioner());
 }

@@ -29,7 +29,7 @@ size_t attention_scratch_floats(const AttentionShape &s, int64_t n_ctx);
 //   f16 cache, kv.flash_numerics() false: as llama.cpp without flash attention: the query
 //              is rounded to fp16 for q.k and the probabilities to fp16 before they weight V.
 //   f16 cache, kv.flash_numerics() true: as llama.cpp's flash attention (its CPU default):
-//              query rounded to fp16, one online-softmax pass accumulating V in fp16. Kv heads run in parallel in the calling oneTBB
+//              query rounded to fp16, one online-softmax pass accumulating V in fp16. Heads run in parallel in the calling oneTBB
 // arena; each output value has one summation order whatever the batch or thread count.
 void attention(const AttentionShape &s, const KvCache &kv, int l, const float *q, int64_t ldq,
                int64_t n_tokens, int64_t pos0, float *out, int64_t ldo, float *scratch);

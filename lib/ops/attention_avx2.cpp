@@ -5,6 +5,7 @@
 
 namespace ember::ops {
 
-void attention_kv_head_avx2(const AttentionArgs &a, int g) { attention_kv_head(a, g); }
+void attention_convert_avx2(const AttentionArgs &a, int g) { attention_convert(a, g); }
+void attention_head_avx2(const AttentionArgs &a, int h) { attention_head(a, h); }
 
 }  // namespace ember::ops

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace ember::ops {
@@ -28,13 +29,21 @@ struct AttentionArgs {
     float *scratch;
 };
 
-size_t attention_slot_floats(const AttentionShape &s, int64_t n_ctx);
-void attention_kv_head_base(const AttentionArgs &a, int g);
-void attention_kv_head_avx2(const AttentionArgs &a, int g);
+// Scratch layout: per kv head [n_ctx, head_dim_k + head_dim_v] f32 keys/values (fp16 cache),
+// then per query head n_ctx scores, head_dim_k query, head_dim_v accumulator.
+size_t attention_kv_slot_floats(const AttentionShape &s, int64_t n_ctx);
+size_t attention_head_slot_floats(const AttentionShape &s, int64_t n_ctx);
+// Phase 1 (fp16 cache only): kv head g's visible rows to f32, once per call.
+void attention_convert_base(const AttentionArgs &a, int g);
+void attention_convert_avx2(const AttentionArgs &a, int g);
+// Phase 2: every query of the batch for query head h.
+void attention_head_base(const AttentionArgs &a, int h);
+void attention_head_avx2(const AttentionArgs &a, int h);
 
 namespace {
 
 
+#if !defined(EMBER_ATTENTION_F16C)
 // fp16 -> f32 for every bit pattern, computed once (immutable after first use).
 const float *fp16_table() {
     static const std::array<float, 65536> table = [] {
@@ -44,6 +53,7 @@ const float *fp16_table() {
     }();
     return table.data();
 }
+#endif
 
 #if defined(EMBER_ATTENTION_F16C)
 // Compiled with F16C: the conversion is one instruction (round to nearest even, as ggml).
@@ -70,9 +80,7 @@ float dot_double(const float *a, const float *b, int n) {
     return static_cast<float>(s);
 }
 
-struct Slots {  // one kv head's share of the scratch
-    float *k;       // [n_ctx, head_dim_k] keys as f32 (fp16 cache only)
-    float *v;       // [n_ctx, head_dim_v]
+struct Slots {  // one query head's share of the scratch
     float *scores;  // [n_ctx]
     float *q;       // [head_dim_k]
     float *acc;     // [head_dim_v]
@@ -109,40 +117,62 @@ void flash_one(const float *q, const float *k, int64_t ks, const float *v, int64
 }
 
 
-void attention_kv_head(const AttentionArgs &args, int g) {
+// fp16 bits to f32 (exact in both builds; the F16C build lets the compiler use vcvtph2ps).
+void fp16_row_to_f32(const uint16_t *src, float *dst, int n) {
+#if defined(EMBER_ATTENTION_F16C)
+    for (int i = 0; i < n; ++i) {
+        _Float16 h;
+        std::memcpy(&h, src + i, sizeof h);
+        dst[i] = static_cast<float>(h);
+    }
+#else
+    const float *tab = fp16_table();
+    for (int i = 0; i < n; ++i) dst[i] = tab[src[i]];
+#endif
+}
+
+// Keys any query of this batch can see: first .. last-1.
+int64_t first_key(const AttentionShape &s, int64_t pos0) {
+    return s.window > 0 ? std::max<int64_t>(0, pos0 - s.window + 1) : 0;
+}
+
+void attention_convert(const AttentionArgs &args, int g) {
+    const AttentionShape &s = *args.s;
+    const KvCache &kv = *args.kv;
+    const int hk = s.head_dim_k, hv = s.head_dim_v;
+    const int64_t first = first_key(s, args.pos0), last = args.pos0 + args.n_tokens;
+    float *k = args.scratch + attention_kv_slot_floats(s, kv.n_ctx()) * static_cast<size_t>(g);
+    float *v = k + kv.n_ctx() * hk;
+    for (int64_t j = first; j < last; ++j) {
+        fp16_row_to_f32(kv.k_f16(args.l, j) + static_cast<int64_t>(g) * hk, k + (j - first) * hk, hk);
+        fp16_row_to_f32(kv.v_f16(args.l, j) + static_cast<int64_t>(g) * hv, v + (j - first) * hv, hv);
+    }
+}
+
+void attention_head(const AttentionArgs &args, int h) {
     const AttentionShape &s = *args.s;
     const KvCache &kv = *args.kv;
     const int l = args.l;
     const float *q = args.q;
     const int64_t ldq = args.ldq, n_tokens = args.n_tokens, pos0 = args.pos0, ldo = args.ldo;
     float *out = args.out, *scratch = args.scratch;
-    const int group = s.n_head / s.n_head_kv;
+    const int g = h / (s.n_head / s.n_head_kv);
     const int hk = s.head_dim_k, hv = s.head_dim_v;
     const bool half = kv.type() == KvType::f16;
     const bool flash = half && kv.flash_numerics();
     const int64_t n_ctx = kv.n_ctx();
-    // Keys any query of this batch can see.
-    const int64_t first = s.window > 0 ? std::max<int64_t>(0, pos0 - s.window + 1) : 0;
-    const int64_t last = pos0 + n_tokens;  // exclusive
+    const int64_t first = first_key(s, pos0);
 
-    float *base = scratch + attention_slot_floats(s, n_ctx) * static_cast<size_t>(g);
-    Slots sl{base, base + n_ctx * hk, base + n_ctx * (hk + hv), base + n_ctx * (hk + hv + 1),
-             base + n_ctx * (hk + hv + 1) + hk};
+    const size_t kv_slot = attention_kv_slot_floats(s, n_ctx);
+    float *hbase = scratch + kv_slot * static_cast<size_t>(s.n_head_kv) +
+                   attention_head_slot_floats(s, n_ctx) * static_cast<size_t>(h);
+    Slots sl{hbase, hbase + n_ctx, hbase + n_ctx + hk};
     // Rows of this head's keys/values for positions first..last-1, as f32.
     const float *krows, *vrows;
     int64_t kstride, vstride;
-    if (half) {
-        const float *tab = fp16_table();
-        for (int64_t j = first; j < last; ++j) {
-            const uint16_t *kr = kv.k_f16(l, j) + static_cast<int64_t>(g) * hk;
-            const uint16_t *vr = kv.v_f16(l, j) + static_cast<int64_t>(g) * hv;
-            float *kd = sl.k + (j - first) * hk;
-            float *vd = sl.v + (j - first) * hv;
-            for (int i = 0; i < hk; ++i) kd[i] = tab[kr[i]];
-            for (int i = 0; i < hv; ++i) vd[i] = tab[vr[i]];
-        }
-        krows = sl.k;
-        vrows = sl.v;
+    if (half) {  // converted by attention_convert
+        krows = scratch + kv_slot * static_cast<size_t>(g);
+        vrows = krows + n_ctx * hk;
         kstride = hk;
         vstride = hv;
     } else {
@@ -154,38 +184,36 @@ void attention_kv_head(const AttentionArgs &args, int g) {
     for (int64_t t = 0; t < n_tokens; ++t) {
         const int64_t p = pos0 + t;
         const int64_t lo = s.window > 0 ? std::max<int64_t>(0, p - s.window + 1) : 0;
-        for (int h = g * group; h < (g + 1) * group; ++h) {
-            const float *qh = q + t * ldq + static_cast<int64_t>(h) * hk;
-            if (half) {  // llama.cpp converts the query to the cache's type for q.k
-                for (int i = 0; i < hk; ++i) sl.q[i] = round_fp16(qh[i]);
-                qh = sl.q;
-            }
-            float *o = out + t * ldo + static_cast<int64_t>(h) * hv;
-            if (flash) {
-                flash_one(qh, krows, kstride, vrows, vstride, lo - first, p - first, hk, hv,
-                          s.scale, sl.acc, o);
-                continue;
-            }
-            float mx = -std::numeric_limits<float>::infinity();
-            for (int64_t j = lo; j <= p; ++j) {
-                const float sc = dot(qh, krows + (j - first) * kstride, hk) * s.scale;
-                sl.scores[j - lo] = sc;
-                mx = std::max(mx, sc);
-            }
-            double sum = 0.0;
-            for (int64_t j = lo; j <= p; ++j) {
-                const float e = std::exp(sl.scores[j - lo] - mx);
-                sl.scores[j - lo] = e;
-                sum += static_cast<double>(e);
-            }
-            const float inv = static_cast<float>(1.0 / sum);
-            std::fill(o, o + hv, 0.0f);
-            for (int64_t j = lo; j <= p; ++j) {
-                float w = sl.scores[j - lo] * inv;
-                if (half) w = round_fp16(w);  // probabilities meet an fp16 V as fp16
-                const float *vr = vrows + (j - first) * vstride;
-                for (int i = 0; i < hv; ++i) o[i] += w * vr[i];
-            }
+        const float *qh = q + t * ldq + static_cast<int64_t>(h) * hk;
+        if (half) {  // llama.cpp converts the query to the cache's type for q.k
+            for (int i = 0; i < hk; ++i) sl.q[i] = round_fp16(qh[i]);
+            qh = sl.q;
+        }
+        float *o = out + t * ldo + static_cast<int64_t>(h) * hv;
+        if (flash) {
+            flash_one(qh, krows, kstride, vrows, vstride, lo - first, p - first, hk, hv, s.scale,
+                      sl.acc, o);
+            continue;
+        }
+        float mx = -std::numeric_limits<float>::infinity();
+        for (int64_t j = lo; j <= p; ++j) {
+            const float sc = dot(qh, krows + (j - first) * kstride, hk) * s.scale;
+            sl.scores[j - lo] = sc;
+            mx = std::max(mx, sc);
+        }
+        double sum = 0.0;
+        for (int64_t j = lo; j <= p; ++j) {
+            const float e = std::exp(sl.scores[j - lo] - mx);
+            sl.scores[j - lo] = e;
+            sum += static_cast<double>(e);
+        }
+        const float inv = static_cast<float>(1.0 / sum);
+        std::fill(o, o + hv, 0.0f);
+        for (int64_t j = lo; j <= p; ++j) {
+            float w = sl.scores[j - lo] * inv;
+            if (half) w = round_fp16(w);  // probabilities meet an fp16 V as fp16
+            const float *vr = vrows + (j - first) * vstride;
+            for (int i = 0; i < hv; ++i) o[i] += w * vr[i];
         }
     }
 }
