@@ -47,6 +47,7 @@ MappedFile MappedFile::open(const std::string &path, Mode mode) {
         void *p = ::mmap(nullptr, file.size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) fail(Errc::out_of_memory, "{}: cannot allocate {} bytes to read the file", path, file.size_);
         file.data_ = static_cast<const uint8_t *>(p);
+        file.anonymous_ = true;
         uint64_t done = 0;
         while (done < file.size_) {
             ssize_t n = ::pread(fd.fd, static_cast<uint8_t *>(p) + done, file.size_ - done, static_cast<off_t>(done));
@@ -56,6 +57,7 @@ MappedFile MappedFile::open(const std::string &path, Mode mode) {
             done += static_cast<uint64_t>(n);
         }
         ::mprotect(p, file.size_, PROT_READ);
+        file.fd_ = std::exchange(fd.fd, -1);
         return file;
     }
 
@@ -76,7 +78,8 @@ MappedFile MappedFile::open(const std::string &path, Mode mode) {
 
 MappedFile::MappedFile(MappedFile &&other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
-      locked_(std::exchange(other.locked_, false)), warning_(std::move(other.warning_)) {}
+      locked_(std::exchange(other.locked_, false)), anonymous_(std::exchange(other.anonymous_, false)),
+      fd_(std::exchange(other.fd_, -1)), warning_(std::move(other.warning_)) {}
 
 MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
     if (this != &other) {
@@ -84,6 +87,8 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
         locked_ = std::exchange(other.locked_, false);
+        anonymous_ = std::exchange(other.anonymous_, false);
+        fd_ = std::exchange(other.fd_, -1);
         warning_ = std::move(other.warning_);
     }
     return *this;
@@ -92,6 +97,8 @@ MappedFile &MappedFile::operator=(MappedFile &&other) noexcept {
 MappedFile::~MappedFile() { release(); }
 
 void MappedFile::release() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
     if (data_ == nullptr) return;
     void *p = const_cast<uint8_t *>(data_);
     if (locked_) ::munlock(p, size_);
@@ -99,6 +106,30 @@ void MappedFile::release() noexcept {
     data_ = nullptr;
     size_ = 0;
     locked_ = false;
+    anonymous_ = false;
+}
+
+uint64_t MappedFile::discard(uint64_t offset, uint64_t length, bool rereadable) noexcept {
+    if (data_ == nullptr || offset >= size_ || length > size_ - offset) return 0;
+    if (rereadable && locked_) return 0;
+    const long ps = ::sysconf(_SC_PAGESIZE);
+    const uint64_t page = ps > 0 ? static_cast<uint64_t>(ps) : 4096;
+    // data_ is page aligned (mmap), so file offsets and addresses round alike. Only whole
+    // pages inside the range: the partial ones at either end hold a neighbour's bytes.
+    const uint64_t begin = (offset + page - 1) / page * page;
+    const uint64_t end = (offset + length) / page * page;
+    if (end <= begin) return 0;
+    void *p = const_cast<uint8_t *>(data_ + begin);
+    if (rereadable && anonymous_) {
+        // Same bytes, now backed by the file: the anonymous pages are freed by the remap.
+        if (fd_ < 0) return 0;
+        void *q = ::mmap(p, end - begin, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd_, static_cast<off_t>(begin));
+        return q == MAP_FAILED ? 0 : end - begin;
+    }
+    if (locked_) ::munlock(p, end - begin);  // MADV_DONTNEED refuses locked pages
+    // Advice only: if the kernel refuses, the pages just stay resident.
+    if (::madvise(p, end - begin, MADV_DONTNEED) != 0) return 0;
+    return end - begin;
 }
 
 }  // namespace ember

@@ -274,6 +274,7 @@ struct File::Impl {
     std::unordered_map<std::string_view, size_t> key_index;
     std::vector<TensorInfo> tensors;
     std::unordered_map<std::string_view, size_t> tensor_index;
+    std::vector<std::pair<uint64_t, uint64_t>> released;  // [begin, end) file offsets, unsorted
 
     void parse();
     void parse_tensor_infos(Parser &p, uint64_t n_tensors, std::vector<uint64_t> &info_offsets);
@@ -470,6 +471,22 @@ uint64_t File::alignment() const { return impl_->alignment; }
 uint64_t File::data_offset() const { return impl_->data_offset; }
 std::span<const uint8_t> File::bytes() const { return impl_->bytes; }
 const std::string &File::warning() const { return impl_->mapping.warning(); }
+
+uint64_t File::release(const TensorInfo &tensor, bool rereadable) const {
+    if (impl_->bytes.empty() || tensor.data < impl_->bytes.data()) return 0;
+    const auto offset = static_cast<uint64_t>(tensor.data - impl_->bytes.data());
+    const uint64_t n = impl_->mapping.discard(offset, tensor.n_bytes, rereadable);
+    // The tensor's whole range is recorded; its partial end pages were kept, which only
+    // means page_in() does not pre-fault them.
+    if (n > 0) impl_->released.emplace_back(offset, offset + tensor.n_bytes);
+    return n;
+}
+
+bool File::released(uint64_t offset) const {
+    for (const auto &[begin, end] : impl_->released)
+        if (offset >= begin && offset < end) return true;
+    return false;
+}
 const std::vector<KeyValue> &File::metadata() const { return impl_->metadata; }
 const std::vector<TensorInfo> &File::tensors() const { return impl_->tensors; }
 

@@ -125,6 +125,17 @@ public:
     const TensorInfo *find_tensor(std::string_view name) const;
     const TensorInfo &tensor(std::string_view name) const;  // throws invalid_model naming it
 
+    // Gives back the resident memory under a tensor whose bytes the caller no longer needs
+    // (MappedFile::discard on the whole pages inside it). `rereadable`: the bytes may still be
+    // read, so they are dropped only where a read brings them back from the file (mmap mode);
+    // otherwise TensorInfo::data must never be read again for this tensor (in read mode its
+    // pages become zeros). Metadata and other tensors are untouched, hence const. No-op for
+    // parse()d files (the caller owns those bytes). Not thread-safe; call while loading.
+    // Returns the bytes released.
+    uint64_t release(const TensorInfo &tensor, bool rereadable) const;
+    // Whether the page holding file offset `offset` was released (page_in skips those).
+    bool released(uint64_t offset) const;
+
 private:
     struct Impl;
     explicit File(std::unique_ptr<Impl> impl);

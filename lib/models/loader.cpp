@@ -102,7 +102,13 @@ const gguf::TensorInfo &expect_tensor(const gguf::File &file, std::string_view n
 ops::Weight bind_matrix(const gguf::File &file, std::string_view name, int64_t rows, int64_t cols) {
     const gguf::TensorInfo &t = expect_tensor(file, name, {cols, rows}, matrix_types);
     try {
-        return ops::Weight::bind(t.type, t.data, rows, cols);
+        ops::Weight w = ops::Weight::bind(t.type, t.data, rows, cols);
+        // A repacked weight's kernels read only the Weight's own copy, so the original bytes
+        // would double the weights' resident memory; give them back. token_embd is also read
+        // row by row in the original layout (ops::get_row, for embeddings), so it is released
+        // only where reading it again faults it in from the file (mmap mode).
+        if (w.packed() != nullptr) file.release(t, /*rereadable=*/name == gguf::tensor::token_embd);
+        return w;
     } catch (const Error &e) {
         fail(e.code() == Errc::unsupported ? Errc::unsupported : Errc::invalid_model,
              "tensor {}: {}", name, e.what());

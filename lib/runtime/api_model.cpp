@@ -61,7 +61,10 @@ void page_in(const gguf::File &file, const std::function<bool(float)> &progress)
     for (size_t begin = 0; begin < total; begin += chunk) {
         const size_t end = std::min(total, begin + chunk);
         uint8_t sink = 0;
-        for (size_t i = begin; i < end; i += page) sink ^= *static_cast<const volatile uint8_t *>(bytes.data() + i);
+        // Released tensors (repacked weights) are skipped: touching them would bring back
+        // the memory the loader gave up, or read zeros.
+        for (size_t i = begin; i < end; i += page)
+            if (!file.released(i)) sink ^= *static_cast<const volatile uint8_t *>(bytes.data() + i);
         (void)sink;
         const float fraction = static_cast<float>(static_cast<double>(end) / static_cast<double>(total));
         if (!progress(fraction)) fail(Errc::cancelled, "loading {}: cancelled by the progress callback", file.path());
