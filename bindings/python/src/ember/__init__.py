@@ -274,7 +274,36 @@ class _Generation:
 
 # ---- model, session, chat ------------------------------------------------------------------
 
-class Model:
+class _Native:
+    """A native handle released by close(), on leaving a with-block, or when collected."""
+
+    _handle = None
+    _kind = "object"
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self._handle:
+            self._release()
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    @property
+    def handle(self):
+        if not self._handle:
+            raise InvalidArgumentError(f"the {self._kind} is closed")
+        return self._handle
+
+class Model(_Native):
     """A loaded GGUF model. Immutable; may be shared by threads.
 
     load_mode: "mmap" (default; weights used in place), "mmap_locked" or "read" (copied
@@ -295,27 +324,11 @@ class Model:
         _check(_n.ember_model_load(str(path).encode("utf-8"), ctypes.byref(options), ctypes.byref(handle)))
         self._handle = handle
 
-    # context management and release
-    def close(self) -> None:
-        """Release the model (sessions created from it keep its weights alive)."""
-        if getattr(self, "_handle", None):
-            _n.ember_model_free(self._handle)
-            self._handle = None
+    _kind = "model"
 
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        if not self._handle:
-            raise InvalidArgumentError("the model is closed")
-        return self._handle
+    def _release(self) -> None:
+        # Sessions created from the model keep its weights alive.
+        _n.ember_model_free(self._handle)
 
     @property
     def info(self) -> ModelInfo:
@@ -381,7 +394,7 @@ def _fill_string(call) -> str:
     return buf.raw[:needed.value].decode("utf-8", "replace")
 
 
-class Session:
+class Session(_Native):
     """KV cache and buffers over a Model; one thread at a time (cancel from any).
 
     n_ctx: context length (0: the model's, capped at 4096); n_batch: prompt tokens per
@@ -406,25 +419,10 @@ class Session:
         self._handle = handle
         self.model = model
 
-    def close(self) -> None:
-        if getattr(self, "_handle", None):
-            _n.ember_session_free(self._handle)
-            self._handle = None
+    _kind = "session"
 
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def handle(self):
-        if not self._handle:
-            raise InvalidArgumentError("the session is closed")
-        return self._handle
+    def _release(self) -> None:
+        _n.ember_session_free(self._handle)
 
     def cancel(self) -> None:
         """Stop the running generation at the next token (any thread)."""
@@ -460,7 +458,7 @@ class Session:
         generation.result()  # raise a native error, if any
 
 
-class Chat:
+class Chat(_Native):
     """A conversation: the model's chat template applied each turn, the KV prefix reused."""
 
     def __init__(self, session: Session, system_prompt: Optional[str] = None, *, owns_session: bool = False):
@@ -474,26 +472,19 @@ class Chat:
         if system_prompt:
             self.history.append({"role": "system", "content": system_prompt})
 
+    _kind = "chat"
+    _owns_session = False
+
+    def _release(self) -> None:
+        _n.ember_chat_free(self._handle)
+
     def close(self) -> None:
-        if getattr(self, "_handle", None):
-            _n.ember_chat_free(self._handle)
-            self._handle = None
+        super().close()
         if self._owns_session:
             self.session.close()
 
-    def __enter__(self) -> "Chat":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        self.close()
-
     def _send(self, message: str, options: _Options) -> _Generation:
-        handle = self._handle
-        if not handle:
-            raise InvalidArgumentError("the chat is closed")
+        handle = self.handle
         data = message.encode("utf-8")
         return _Generation(self.session.handle, lambda cb, res: _n.ember_chat_send(
             handle, data, ctypes.byref(options.native), cb, None, ctypes.byref(res)))
@@ -516,5 +507,5 @@ class Chat:
 
     def reset(self) -> None:
         """Forget the conversation except the system prompt."""
-        _check(_n.ember_chat_reset(self._handle))
+        _check(_n.ember_chat_reset(self.handle))
         self.history = [m for m in self.history if m["role"] == "system"]
