@@ -8,9 +8,10 @@
 namespace ember::kernels {
 namespace {
 
-// Scalar reference: activations are the vec_dot_type's reference quantization, every
-// element is the traits' vec_dot. Slow, but it is the specification the SIMD kernels are
-// tested against, and it serves every type the traits table can dot.
+// Scalar reference: activations are quantized as llama.cpp's x86 backend does
+// (quant::activation_quantizer), every element is quant::matmul_vec_dot. Slow, but it is the
+// specification the SIMD kernels are tested against, and it serves every type the traits
+// table can dot.
 constexpr size_t round_up64(size_t n) { return (n + 63) / 64 * 64; }
 
 template <DType W>
@@ -22,12 +23,12 @@ size_t scalar_act_row_bytes(int64_t cols) {
 
 template <DType W>
 void scalar_quantize(const float *x, void *dst, int64_t cols) {
-    quant::traits(quant::traits(W).vec_dot_type).from_float(x, dst, cols);
+    quant::activation_quantizer(quant::traits(W).vec_dot_type)(x, dst, cols);
 }
 
 template <DType W>
 void scalar_gemm(const GemmArgs &a) {
-    const auto dot = quant::traits(W).vec_dot;
+    const auto dot = quant::matmul_vec_dot(W);
     const auto *w = static_cast<const std::byte *>(a.weight);
     const auto *x = static_cast<const std::byte *>(a.act);
     for (int64_t t = 0; t < a.n_tokens; ++t) {

@@ -2,7 +2,7 @@
 //
 // A kernel computes y = W x for a range of weight rows and every token. The activations are
 // first converted once per token row into the kernel's activation layout (for the quantized
-// formats: the blocks of the format's vec_dot_type, byte for byte as the reference quantizer
+// formats: the blocks of the format's vec_dot_type, byte for byte as quant::activation_quantizer
 // writes them, optionally followed by per-block extras such as f32 scales and sums that the
 // SIMD loops want precomputed). Some kernels read the weight in a layout repacked once at
 // bind time (rows interleaved in groups), others read the GGUF layout directly.

@@ -23,7 +23,7 @@
 namespace ember::kernels {
 namespace {
 
-// "q8_1x": the nb BlockQ8_1 of the reference quantizer, then per block the f32 values of
+// "q8_1x": the nb BlockQ8_1 of quant::quantize_q8_1_act, then per block the f32 values of
 // its fp16 d and s.
 struct Q81Offsets {
     size_t d, s, total;
@@ -144,8 +144,16 @@ struct TileQ32 {
             const uint8_t *s0 = a.group + a.h * L * 2;
             const Q81Offsets o1 = q81_offsets(a.nb * 32);
             const i32v mask(0x0F0F0F0F), bit(0x01010101);
-            f32v acc[NT];
-            for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
+            // With a minimum (Q4_1, Q5_1) the sum follows llama.cpp's x86 dot, as
+            // quant::vec_dot_q4_1_q8_1_x86 documents: per row 8 accumulators (one per 4-element
+            // chunk c of a block), the m * s terms summed apart, a fixed final reduction.
+            // The two parts nearly cancel, so the order shows in the logits.
+            constexpr int C = has_min ? 8 : 1;
+            f32v acc[NT], lane[C][NT];
+            for (int t = 0; t < NT; ++t) {
+                acc[t] = f32v(0.f);
+                for (int c = 0; c < C; ++c) lane[c][t] = f32v(0.f);
+            }
             for (int64_t b = 0; b < a.nb; ++b) {
                 const uint8_t *q = q0 + Lay::quants_at(b);
                 const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(s0 + Lay::scales_at(b)));
@@ -163,21 +171,34 @@ struct TileQ32 {
                     const uint8_t *row = a.act + t * a.act_row_bytes;
                     const size_t bb = has_min ? sizeof(quant::BlockQ8_1) : sizeof(quant::BlockQ8_0);
                     const int8_t *aq = reinterpret_cast<const int8_t *>(row + b * bb + (has_min ? 4 : 2));
-                    i32v s = has_min ? i32v(0) : i32v(load_i32(row + a.off.c16 + b * 4)), s2(0);
-                    for (int c = 0; c < 4; ++c) {
-                        s = dot_u8s8(s, w[c], i32v(load_i32(aq + 4 * c)));
-                        s2 = dot_u8s8(s2, w[c + 4], i32v(load_i32(aq + 16 + 4 * c)));
-                    }
-                    s += s2;
                     float da;
                     std::memcpy(&da, row + (has_min ? o1.d : a.off.d) + b * 4, 4);
-                    acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
                     if constexpr (has_min) {
+                        const f32v dd = dw * f32v(da);
+                        for (int c = 0; c < 8; ++c) {
+                            const i32v sc = dot_u8s8(i32v(0), w[c], i32v(load_i32(aq + 4 * c)));
+                            lane[c][t] = xsimd::fma(xsimd::batch_cast<float>(sc), dd, lane[c][t]);
+                        }
                         const f32v mw = load_f16(reinterpret_cast<const uint16_t *>(s0 + Lay::scales_at(b) + 32));
                         float sa;
                         std::memcpy(&sa, row + o1.s + b * 4, 4);
-                        acc[t] = xsimd::fma(mw, f32v(sa), acc[t]);
+                        acc[t] = acc[t] + mw * f32v(sa);  // separate product, then the sum
+                    } else {
+                        i32v s = i32v(load_i32(row + a.off.c16 + b * 4)), s2(0);
+                        for (int c = 0; c < 4; ++c) {
+                            s = dot_u8s8(s, w[c], i32v(load_i32(aq + 4 * c)));
+                            s2 = dot_u8s8(s2, w[c + 4], i32v(load_i32(aq + 16 + 4 * c)));
+                        }
+                        s += s2;
+                        acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
                     }
+                }
+            }
+            if constexpr (has_min) {
+                for (int t = 0; t < NT; ++t) {
+                    f32v r[4];
+                    for (int i = 0; i < 4; ++i) r[i] = lane[i + 4][t] + lane[i][t];
+                    acc[t] = ((r[0] + r[2]) + (r[1] + r[3])) + acc[t];
                 }
             }
             for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);

@@ -51,7 +51,7 @@ inline int32_t load_i32(const void *p) {
 }
 
 // -------------------------------------------------------------------- activation layout
-// "q8_0x": one token row is its nb BlockQ8_0 (the reference quantizer's bytes), then per
+// "q8_0x": one token row is its nb BlockQ8_0 (quant::quantize_q8_0_act's bytes), then per
 // block the f32 value of the fp16 scale, then -8, -16 and -128 times sum(qs) as int32 (the
 // offsets of Q4_0, Q5_0 and the unsigned-stored Q8_0 weights).
 struct Q8xOffsets {
@@ -69,10 +69,9 @@ inline Q8xOffsets q8x_offsets(int64_t cols) {
 }
 inline size_t q8x_row_bytes(int64_t cols) { return q8x_offsets(cols).total; }
 
-// One 32-element block as quant::quantize_q8_0 / quantize_q8_1 compute it, byte for byte:
-// d = amax / 127 (a true division), id = 1/d, q = round half away from zero of x * id,
-// computed as trunc plus a correction so that no addition can round (x*id + 0.5 can).
-// Returns d unrounded (Q8_1's s uses it); sum = sum of q.
+// One 32-element block as quant::quantize_q8_0_act / quantize_q8_1_act compute it (llama.cpp's
+// x86 activation quantizer), byte for byte: d = amax / 127, id = 127 / amax (0 when amax is
+// 0), q = x * id rounded half to even. Returns d unrounded (Q8_1's s uses it); sum = sum of q.
 inline float quantize_block32(const float *x, int8_t q[32], int32_t &sum_out) {
     constexpr int L = f32v::size;
     constexpr int V = 32 / L;  // vectors per block
@@ -82,15 +81,12 @@ inline float quantize_block32(const float *x, int8_t q[32], int32_t &sum_out) {
         v[i] = f32v::load_unaligned(x + i * L);
         m = xsimd::max(m, xsimd::abs(v[i]));
     }
-    const float d = hmax(m) / 127;
-    const float id = d != 0.f ? 1.0f / d : 0.0f;
+    const float amax = hmax(m);
+    const float d = amax / 127;
+    const float id = amax != 0.f ? 127.f / amax : 0.0f;
     i32v sum(0);
     for (int i = 0; i < V; ++i) {
-        const f32v s = v[i] * f32v(id);
-        f32v t = xsimd::trunc(s);
-        const f32v frac = xsimd::abs(s - t);
-        const f32v step = xsimd::select(s < f32v(0.f), f32v(-1.f), f32v(1.f));
-        t = xsimd::select(frac >= f32v(0.5f), t + step, t);
+        f32v t = xsimd::nearbyint(v[i] * f32v(id));  // half to even (default rounding mode)
         t = xsimd::min(xsimd::max(t, f32v(-128.f)), f32v(127.f));
         const i32v qi = xsimd::batch_cast<int32_t>(t);
         sum += qi;

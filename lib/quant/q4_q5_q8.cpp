@@ -167,6 +167,45 @@ void quantize_q8_1(const float *x, void *dst, int64_t n) {
     }
 }
 
+// The activation quantizers of llama.cpp's x86 CPU backend (its AVX/AVX2/AVX-512 builds,
+// which the reference logits come from) differ from the generic reference above in two
+// ways that flip a quant now and then: the multiplier is 127 / amax (not 1 / (amax / 127))
+// and x * id is rounded half to EVEN (vroundps), not half away from zero. Matmuls use these.
+namespace {
+inline float q8_act_block(const float *x, int8_t *q, int &sum) {
+    float amax = 0.f;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float id = amax != 0.f ? 127.f / amax : 0.f;
+    sum = 0;
+    for (int j = 0; j < 32; ++j) {
+        // nearbyint under the default rounding mode rounds half to even; |x * id| <= 127.
+        q[j] = static_cast<int8_t>(std::max(-128.f, std::min(127.f, std::nearbyint(x[j] * id))));
+        sum += q[j];
+    }
+    return amax / 127.f;
+}
+}  // namespace
+
+void quantize_q8_0_act(const float *x, void *dst, int64_t n) {
+    const int64_t nb = whole_blocks(DType::q8_0, n, qk8_0);
+    auto *y = static_cast<BlockQ8_0 *>(dst);
+    for (int64_t i = 0; i < nb; ++i, x += qk8_0) {
+        int sum;
+        y[i].d = f32_to_fp16(q8_act_block(x, y[i].qs, sum));
+    }
+}
+
+void quantize_q8_1_act(const float *x, void *dst, int64_t n) {
+    const int64_t nb = whole_blocks(DType::q8_1, n, qk8_1);
+    auto *y = static_cast<BlockQ8_1 *>(dst);
+    for (int64_t i = 0; i < nb; ++i, x += qk8_1) {
+        int sum;
+        const float d = q8_act_block(x, y[i].qs, sum);
+        y[i].d = f32_to_fp16(d);
+        y[i].s = f32_to_fp16(d * static_cast<float>(sum));
+    }
+}
+
 // =================================================================== dequantize
 
 void dequantize_q4_0(const void *src, float *y, int64_t n) {
@@ -259,6 +298,48 @@ float vec_dot_q4_0_q8_0(int64_t n, const void *w, const void *a) {
     return sum;
 }
 
+namespace {
+// llama.cpp's x86 Q4_1/Q5_1 x Q8_1 dot (the reference logits come from it) keeps 8 f32 lanes,
+// lane k accumulating fma(isum of elements 4k..4k+3, d_w * d_a) over the blocks, sums the
+// offset terms m * s separately, and ends with a fixed horizontal sum plus that separate sum.
+// The two parts nearly cancel (m is about -8 d), so this order is visible in the result and
+// is reproduced for matmuls (matmul_vec_dot); the generic per-block sum stays in the table.
+struct LaneDot {
+    float acc[8] = {};
+    float summs = 0.f;
+    void add_block(const int q[32], const int8_t *a, float dwda, float m_w, float s_a) {
+        summs += m_w * s_a;  // rounded product, then the sum (as in llama.cpp's C source)
+        for (int k = 0; k < 8; ++k) {
+            int isum = 0;
+            for (int j = 4 * k; j < 4 * k + 4; ++j) isum += q[j] * a[j];
+            acc[k] = std::fma(static_cast<float>(isum), dwda, acc[k]);
+        }
+    }
+    float result() const {
+        float r[4];
+        for (int i = 0; i < 4; ++i) r[i] = acc[i + 4] + acc[i];
+        return ((r[0] + r[2]) + (r[1] + r[3])) + summs;
+    }
+};
+}  // namespace
+
+float vec_dot_q4_1_q8_1_x86(int64_t n, const void *w, const void *a) {
+    const int64_t nb = whole_blocks(DType::q4_1, n, qk4_1);
+    const auto *x = static_cast<const BlockQ4_1 *>(w);
+    const auto *y = static_cast<const BlockQ8_1 *>(a);
+    LaneDot dot;
+    for (int64_t i = 0; i < nb; ++i) {
+        int q[32];
+        for (int j = 0; j < qk4_1 / 2; ++j) {
+            q[j] = x[i].qs[j] & 0xF;
+            q[j + qk4_1 / 2] = x[i].qs[j] >> 4;
+        }
+        dot.add_block(q, y[i].qs, fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d),
+                      fp16_to_f32(x[i].m), fp16_to_f32(y[i].s));
+    }
+    return dot.result();
+}
+
 float vec_dot_q4_1_q8_1(int64_t n, const void *w, const void *a) {
     const int64_t nb = whole_blocks(DType::q4_1, n, qk4_1);
     const auto *x = static_cast<const BlockQ4_1 *>(w);
@@ -288,6 +369,21 @@ float vec_dot_q5_0_q8_0(int64_t n, const void *w, const void *a) {
         sum += (fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)) * static_cast<float>(sumi);
     }
     return sum;
+}
+
+float vec_dot_q5_1_q8_1_x86(int64_t n, const void *w, const void *a) {
+    const int64_t nb = whole_blocks(DType::q5_1, n, qk5_1);
+    const auto *x = static_cast<const BlockQ5_1 *>(w);
+    const auto *y = static_cast<const BlockQ8_1 *>(a);
+    LaneDot dot;
+    for (int64_t i = 0; i < nb; ++i) {
+        const uint32_t qh = load_u32(x[i].qh);
+        int q[32];
+        for (int j = 0; j < qk5_1; ++j) q[j] = q5_value(x[i].qs, qh, j);
+        dot.add_block(q, y[i].qs, fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d),
+                      fp16_to_f32(x[i].m), fp16_to_f32(y[i].s));
+    }
+    return dot.result();
 }
 
 float vec_dot_q5_1_q8_1(int64_t n, const void *w, const void *a) {

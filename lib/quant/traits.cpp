@@ -76,4 +76,20 @@ const TypeTraits &traits(DType type) {
          info ? info->name : std::string_view("unknown"), static_cast<uint32_t>(type));
 }
 
+FromFloat activation_quantizer(DType vec_dot_type) {
+    switch (vec_dot_type) {
+    case DType::q8_0: return quantize_q8_0_act;
+    case DType::q8_1: return quantize_q8_1_act;
+    default: return traits(vec_dot_type).from_float;
+    }
+}
+
+VecDot matmul_vec_dot(DType type) {
+    switch (type) {
+    case DType::q4_1: return vec_dot_q4_1_q8_1_x86;
+    case DType::q5_1: return vec_dot_q5_1_q8_1_x86;
+    default: return traits(type).vec_dot;
+    }
+}
+
 }  // namespace ember::quant

@@ -74,13 +74,13 @@ Reference reference(DType type, const std::vector<uint8_t> &w, int64_t rows, int
     std::vector<float> wf(cols), af(cols);
     const double terms = static_cast<double>(cols) / tr.block_elems + 2;
     for (int64_t t = 0; t < n_tokens; ++t) {
-        at.from_float(x.data() + t * cols, act.data(), cols);
+        quant::activation_quantizer(tr.vec_dot_type)(x.data() + t * cols, act.data(), cols);
         at.to_float(act.data(), af.data(), cols);
         for (int64_t r = 0; r < rows; ++r) {
             tr.to_float(w.data() + r * rb, wf.data(), cols);
             double s = 0;
             for (int64_t c = 0; c < cols; ++c) s += std::fabs(double(wf[c]) * af[c]);
-            ref.y[t * rows + r] = tr.vec_dot(cols, w.data() + r * rb, act.data());
+            ref.y[t * rows + r] = quant::matmul_vec_dot(type)(cols, w.data() + r * rb, act.data());
             ref.bound[t * rows + r] = static_cast<float>(4 * terms * 0x1p-24 * s + 1e-30);
         }
     }

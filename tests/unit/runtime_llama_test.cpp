@@ -87,7 +87,7 @@ TEST_CASE("stories260K quantized: log-probs and greedy close to llama.cpp") {
     for (const Case c : {Case{"stories260K-Q8_0", ops::KvType::f32, ".f32kv", 0.15},
                          Case{"stories260K-Q4_0", ops::KvType::f32, ".f32kv", 0.15},
                          Case{"stories260K-Q4_0-pure", ops::KvType::f32, ".f32kv", 0.15},
-                         Case{"stories260K-Q4_1", ops::KvType::f32, ".f32kv", 0.35},
+                         Case{"stories260K-Q4_1", ops::KvType::f32, ".f32kv", 0.15},
                          Case{"stories260K-Q8_0", ops::KvType::f16, ".f16kv", 0.35},
                          Case{"stories260K-Q4_0", ops::KvType::f16, ".f16kv", 0.35},
                          Case{"stories260K-Q4_0-pure", ops::KvType::f16, ".f16kv", 0.35},
@@ -100,11 +100,11 @@ TEST_CASE("stories260K quantized: log-probs and greedy close to llama.cpp") {
         const auto d = test::teacher_forced_diff(s, ref);
         test::print_diff(name, d);
         CHECK(d.max() <= c.max);
-        if (std::string(c.name) == "stories260K-Q4_1" && c.kv == ops::KvType::f32) {
-            // llama.cpp is stable on this file (repack on/off, batch or not: <1e-5), ember
-            // is not: Q8_1 activation rounding differs (x86 llama.cpp quantizes with
-            // 127/amax and round-half-even, the reference code with 1/d and roundf).
-            WARN_MESSAGE(d.count_above(2e-2) <= 4, "Q4_1 known deviation: " << d.count_above(2e-2) << " positions > 2e-2");
+        if (c.kv == ops::KvType::f32) {
+            // llama.cpp is stable on these files (repack on/off, batch or not: <1e-5); with
+            // its x86 summation order for Q4_1 (quant::vec_dot_q4_1_q8_1_x86) ember agrees at
+            // all but a rare flipped position (Q4_1: position 0, 0.019).
+            CHECK(d.count_above(2e-2) <= 4);
         }
         std::vector<double> gaps;
         const auto g = test::greedy(s, 1, ref.greedy.size(), &gaps);
