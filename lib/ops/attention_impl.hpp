@@ -131,6 +131,30 @@ void fp16_row_to_f32(const uint16_t *src, float *dst, int n) {
 #endif
 }
 
+// o[i] = sum over j of w[j] * v[j][i], summed in j order for every i (the order of one
+// running sum per element), in column chunks held in registers across all rows rather than
+// loading and storing o once per row.
+void weighted_sum(const float *w, const float *v, int64_t vstride, int64_t n, int hv, float *o) {
+    constexpr int chunk = 32;
+    int i0 = 0;
+    for (; i0 + chunk <= hv; i0 += chunk) {
+        float acc[chunk] = {};
+        for (int64_t j = 0; j < n; ++j) {
+            const float *vr = v + j * vstride + i0;
+            const float wj = w[j];
+            for (int c = 0; c < chunk; ++c) acc[c] += wj * vr[c];
+        }
+        std::copy(acc, acc + chunk, o + i0);
+    }
+    if (i0 < hv) {
+        std::fill(o + i0, o + hv, 0.0f);
+        for (int64_t j = 0; j < n; ++j) {
+            const float *vr = v + j * vstride;
+            for (int i = i0; i < hv; ++i) o[i] += w[j] * vr[i];
+        }
+    }
+}
+
 // Keys any query of this batch can see: first .. last-1.
 int64_t first_key(const AttentionShape &s, int64_t pos0) {
     return s.window > 0 ? std::max<int64_t>(0, pos0 - s.window + 1) : 0;
@@ -208,13 +232,12 @@ void attention_head(const AttentionArgs &args, int h) {
             sum += static_cast<double>(e);
         }
         const float inv = static_cast<float>(1.0 / sum);
-        std::fill(o, o + hv, 0.0f);
         for (int64_t j = lo; j <= p; ++j) {
             float w = sl.scores[j - lo] * inv;
             if (half) w = round_fp16(w);  // probabilities meet an fp16 V as fp16
-            const float *vr = vrows + (j - first) * vstride;
-            for (int i = 0; i < hv; ++i) o[i] += w * vr[i];
+            sl.scores[j - lo] = w;
         }
+        weighted_sum(sl.scores, vrows + (lo - first) * vstride, vstride, p - lo + 1, hv, o);
     }
 }
 
