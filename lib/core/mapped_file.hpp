@@ -2,7 +2,8 @@
 //
 // Weights are used in place from the mapping, so opening a model costs nothing until pages
 // are touched. `read` copies the file into anonymous memory instead, for callers who want
-// the weights immune to page eviction without mlock privileges.
+// the weights immune to page eviction without mlock privileges (except ranges handed back
+// with discard(rereadable), which are read from the file again on demand).
 #pragma once
 
 #include <cstdint>
