@@ -8,6 +8,12 @@
 #pragma once
 
 #include "ops/attention.hpp"
+
+// The F16C build converts through _Float16; compilers without it (clang before 15 on x86,
+// used by the fuzz preset) take the table path, which gives the same bits.
+#if defined(EMBER_ATTENTION_F16C) && !defined(__FLT16_MAX__)
+#undef EMBER_ATTENTION_F16C
+#endif
 #include "quant/fp16.hpp"
 
 #include <algorithm>
