@@ -10,9 +10,9 @@
 
 #include "core/cpu_features.hpp"
 #include "ops/attention_impl.hpp"
+#include "ops/parallel.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 namespace ember::ops {
 
@@ -42,13 +42,13 @@ void attention(const AttentionShape &s, const KvCache &kv, int l, const float *q
     // task per query head, so that a GQA model with few kv heads still fills every thread.
     // Each output value is computed inside one task in a fixed order either way.
     if (kv.type() == KvType::f16)
-        tbb::parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
+        parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
                           [&](const tbb::blocked_range<int> &r) {
                               for (int g = r.begin(); g < r.end(); ++g)
                                   scalar ? attention_convert_base(args, g) : attention_convert_avx2(args, g);
                           },
                           tbb::simple_partitioner());
-    tbb::parallel_for(tbb::blocked_range<int>(0, s.n_head, 1),
+    parallel_for(tbb::blocked_range<int>(0, s.n_head, 1),
                       [&](const tbb::blocked_range<int> &r) {
                           for (int h = r.begin(); h < r.end(); ++h)
                               scalar ? attention_head_base(args, h) : attention_head_avx2(args, h);
