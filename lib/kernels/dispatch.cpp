@@ -1,5 +1,6 @@
 // kernels/dispatch.cpp - the scalar reference kernels and the choice of kernel per ISA.
 #include "kernels/kernels.hpp"
+#include "kernels/scalar_dots.hpp"
 
 #include "quant/traits.hpp"
 
@@ -9,9 +10,10 @@ namespace ember::kernels {
 namespace {
 
 // Scalar reference: activations are quantized as llama.cpp's x86 backend does
-// (quant::activation_quantizer), every element is quant::matmul_vec_dot. Slow, but it is the
-// specification the SIMD kernels are tested against, and it serves every type the traits
-// table can dot.
+// (quant::activation_quantizer); every element is the SIMD kernels' arithmetic done one
+// element at a time (kernel_order_dot) where they have an exact chain, else
+// quant::matmul_vec_dot. Slow, but it is the specification the SIMD kernels are tested
+// against, and it serves every type the traits table can dot.
 constexpr size_t round_up64(size_t n) { return (n + 63) / 64 * 64; }
 
 template <DType W>
@@ -28,7 +30,7 @@ void scalar_quantize(const float *x, void *dst, int64_t cols) {
 
 template <DType W>
 void scalar_gemm(const GemmArgs &a) {
-    const auto dot = quant::matmul_vec_dot(W);
+    const auto dot = kernel_order_dot(W) != nullptr ? kernel_order_dot(W) : quant::matmul_vec_dot(W);
     const auto *w = static_cast<const std::byte *>(a.weight);
     const auto *x = static_cast<const std::byte *>(a.act);
     for (int64_t t = 0; t < a.n_tokens; ++t) {

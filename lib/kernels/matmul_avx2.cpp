@@ -31,6 +31,8 @@ inline i32v dot_q8w(i32v acc, i32v wu, i32v s) {
 inline f32v load_f16(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
 }
+inline f32v fmadd(f32v a, f32v b, f32v c) { return _mm256_fmadd_ps(a, b, c); }
+inline f32v fnmadd(f32v a, f32v b, f32v c) { return _mm256_fnmadd_ps(a, b, c); }
 inline float hmax(f32v v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));

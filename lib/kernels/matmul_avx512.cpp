@@ -39,6 +39,8 @@ inline i32v dot_q8w(i32v acc, i32v wu, i32v s) {
 inline f32v load_f16(const uint16_t *p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
 }
+inline f32v fmadd(f32v a, f32v b, f32v c) { return _mm512_fmadd_ps(a, b, c); }
+inline f32v fnmadd(f32v a, f32v b, f32v c) { return _mm512_fnmadd_ps(a, b, c); }
 inline float hmax(f32v v) { return _mm512_reduce_max_ps(v); }
 inline void store_i8(i32v v, int8_t *dst) {
     _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), _mm512_cvtsepi32_epi8(v));

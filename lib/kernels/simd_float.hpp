@@ -7,11 +7,14 @@
 // 64 bytes), then the same values widened to f32 so the inner loop widens only the weights.
 // F32 activations are a plain copy.
 //
-// Per output element: lane l of one accumulator sums w[i] * a[i] for i = l (mod size) with
-// fma, in increasing i; the lanes are then added by xsimd::hadd, then the tail elements
-// (cols mod size) one by one. Every tile shape does exactly this.
+// Per output element, on every ISA (kernels/float_order.hpp): 16 lanes, lane l summing
+// w[i] * a[i] for i = l (mod 16) with fma in increasing i (one 16-float accumulator with
+// AVX-512, two 8-float ones with AVX2), then the fixed tree reduce16, then the tail elements
+// (cols mod 16) one by one with fma. Every tile shape does exactly this, and so does the
+// scalar kernel: float matmuls give the same bits on every x86 CPU.
 #pragma once
 
+#include "kernels/float_order.hpp"
 #include "kernels/kernels.hpp"
 #include "quant/traits.hpp"
 
@@ -80,21 +83,29 @@ struct FloatTile {
         static void run(const uint8_t *const *rows, const float *act, size_t act_stride, int64_t cols,
                         float *out /* [NT][R] */) {
             constexpr int L = f32v::size;
-            f32v acc[R][NT];
+            constexpr int S = k_float_lanes / L;  // accumulators per 16 lanes
+            static_assert(S * L == k_float_lanes);
+            f32v acc[R][NT][S];
             for (int r = 0; r < R; ++r)
-                for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
-            const int64_t vec_end = cols / L * L;
-            for (int64_t i = 0; i < vec_end; i += L) {
-                f32v w[R];
-                for (int r = 0; r < R; ++r) w[r] = FloatFormat<W>::load(rows[r] + i * FloatFormat<W>::bytes);
-                for (int t = 0; t < NT; ++t) {
-                    const f32v a = f32v::load_unaligned(act + t * act_stride + i);
-                    for (int r = 0; r < R; ++r) acc[r][t] = xsimd::fma(w[r], a, acc[r][t]);
+                for (int t = 0; t < NT; ++t)
+                    for (int k = 0; k < S; ++k) acc[r][t][k] = f32v(0.f);
+            const int64_t vec_end = cols / k_float_lanes * k_float_lanes;
+            for (int64_t i = 0; i < vec_end; i += k_float_lanes) {
+                for (int k = 0; k < S; ++k) {
+                    f32v w[R];
+                    for (int r = 0; r < R; ++r)
+                        w[r] = FloatFormat<W>::load(rows[r] + (i + k * L) * FloatFormat<W>::bytes);
+                    for (int t = 0; t < NT; ++t) {
+                        const f32v a = f32v::load_unaligned(act + t * act_stride + i + k * L);
+                        for (int r = 0; r < R; ++r) acc[r][t][k] = fmadd(w[r], a, acc[r][t][k]);
+                    }
                 }
             }
             for (int r = 0; r < R; ++r)
                 for (int t = 0; t < NT; ++t) {
-                    float s = xsimd::hadd(acc[r][t]);
+                    float lanes[k_float_lanes];
+                    for (int k = 0; k < S; ++k) acc[r][t][k].store_unaligned(lanes + k * L);
+                    float s = reduce16(lanes);
                     for (int64_t i = vec_end; i < cols; ++i)
                         s = std::fma(FloatFormat<W>::scalar(rows[r] + i * FloatFormat<W>::bytes),
                                      act[t * act_stride + i], s);

@@ -224,8 +224,8 @@ struct Tile {
                 i32v msum(0);
                 for (int p = 0; p < 4; ++p) msum = dot_i16(msum, mp[p], i32v(load_i32(sp + 4 * p)));
                 const f32v da(q8->d);
-                acc[t] = xsimd::fma(xsimd::batch_cast<float>(isum[t]), dw * da, acc[t]);
-                acc[t] = xsimd::fnma(xsimd::batch_cast<float>(msum), dmw * da, acc[t]);
+                acc[t] = fmadd(xsimd::batch_cast<float>(isum[t]), dw * da, acc[t]);
+                acc[t] = fnmadd(xsimd::batch_cast<float>(msum), dmw * da, acc[t]);
             }
         }
         for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
@@ -291,7 +291,7 @@ struct TileQ6_K {
                 i32v corr(0);
                 for (int p = 0; p < 8; ++p) corr = dot_i16(corr, sp[p], i32v(load_i32(q8->bsums + 2 * p)));
                 const i32v total = isum[t] - (corr << 5);
-                acc[t] = xsimd::fma(xsimd::batch_cast<float>(total), dw * f32v(q8->d), acc[t]);
+                acc[t] = fmadd(xsimd::batch_cast<float>(total), dw * f32v(q8->d), acc[t]);
             }
         }
         for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);

@@ -177,7 +177,7 @@ struct TileQ32 {
                         const f32v dd = dw * f32v(da);
                         for (int c = 0; c < 8; ++c) {
                             const i32v sc = dot_u8s8(i32v(0), w[c], i32v(load_i32(aq + 4 * c)));
-                            lane[c][t] = xsimd::fma(xsimd::batch_cast<float>(sc), dd, lane[c][t]);
+                            lane[c][t] = fmadd(xsimd::batch_cast<float>(sc), dd, lane[c][t]);
                         }
                         const f32v mw = load_f16(reinterpret_cast<const uint16_t *>(s0 + Lay::scales_at(b) + 32));
                         float sa;
@@ -190,7 +190,7 @@ struct TileQ32 {
                             s2 = dot_u8s8(s2, w[c + 4], i32v(load_i32(aq + 16 + 4 * c)));
                         }
                         s += s2;
-                        acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+                        acc[t] = fmadd(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
                     }
                 }
             }

@@ -10,6 +10,9 @@
 //                          s8*s8 dot of w = wu ^ 0x80 with s
 //   load_f16(p)            f32v from f32v::size IEEE halves
 //   hmax(f32v), store_i8(i32v, int8_t *), to_fp16(float), from_fp16(uint16_t)
+//   fmadd(a, b, c), fnmadd(a, b, c)   a * b + c and c - a * b with one rounding (xsimd 8.1's
+//                          AVX-512 fma is the generic a * b + c, i.e. two roundings now that
+//                          contraction is off: each ISA file names the instruction itself)
 //
 // Everything here is in an anonymous namespace: each ISA's object has its own copy and the
 // linker can never substitute one ISA's code for another's.
@@ -212,7 +215,7 @@ static void run(const TileArgs &a, float *out) {
             s += s2;
             float da;
             std::memcpy(&da, row + a.off.d + b * 4, 4);
-            acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+            acc[t] = fmadd(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
         }
     }
     for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
@@ -244,7 +247,7 @@ static void run(const TileArgs &a, float *out) {
             s += s2;
             float da;
             std::memcpy(&da, row + a.off.d + b * 4, 4);
-            acc[t] = xsimd::fma(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+            acc[t] = fmadd(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
         }
     }
     for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);

@@ -2,7 +2,7 @@
 // attention.cpp (baseline x86-64) and attention_avx2.cpp (compiled for AVX2/FMA/F16C).
 //
 // Plain loops; the ISA file only lets the compiler use wider vectors. Floating-point
-// contraction is off (ISO C++ mode), sums have a fixed order and fp16 rounding is round to
+// contraction is off (-ffp-contract=off, lib/CMakeLists.txt), sums have a fixed order and fp16 rounding is round to
 // nearest even in both, so both objects give the same bits. Everything but the entry point
 // is in an anonymous namespace so the two copies never merge at link time.
 #pragma once

@@ -1,7 +1,8 @@
-// Every SIMD kernel against the scalar reference (quant traits' vec_dot) on every ISA this
-// host runs: activation quantizers byte for byte, matmul results within a stated bound, at
+// Every kernel against the scalar reference (quant traits' vec_dot) on every ISA this host
+// runs: activation quantizers byte for byte, matmul results within a stated bound, at
 // awkward sizes (1, 7, 31, 33, 255, 257 blocks; rows not a multiple of the 16-row group;
-// 1..17 and 64 tokens).
+// 1..17 and 64 tokens); and every ISA bit-identical to the scalar kernel for every format
+// with SIMD kernels (kernels/scalar_dots.hpp: one arithmetic chain per element).
 #include "core/cpu_features.hpp"
 #include "kernels/kernels.hpp"
 #include "quant/blocks.hpp"
@@ -32,6 +33,19 @@ std::vector<Isa> simd_isas() {
         if (isa_supported(isa)) out.push_back(isa);
     return out;
 }
+
+// The scalar kernel first, then the SIMD ones.
+std::vector<Isa> all_isas() {
+    std::vector<Isa> out{Isa::scalar};
+    for (Isa isa : simd_isas()) out.push_back(isa);
+    return out;
+}
+
+// The formats whose kernels share one exact per-element chain on every ISA (all but Q2_K and
+// Q3_K, which have only the scalar kernel).
+const DType k_exact_types[] = {DType::f32,  DType::f16,  DType::bf16, DType::q4_0,
+                               DType::q4_1, DType::q5_0, DType::q5_1, DType::q8_0,
+                               DType::q4_k, DType::q5_k, DType::q6_k};
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.f) {
     std::mt19937 rng(seed);
@@ -157,7 +171,7 @@ TEST_CASE("every format and ISA matches the scalar reference at awkward sizes") 
             // Big rows get few of them (the reference is slow); rows never a multiple of 16.
             const int64_t rows = cols > 20000 ? (kq ? 3 : 17) : 37;
             const Matrix w = make_weight(type, rows, cols, static_cast<uint32_t>(blocks));
-            for (Isa isa : simd_isas()) {
+            for (Isa isa : all_isas()) {
                 const MatmulKernel &k = *kernels::find_kernel(isa, type);
                 CAPTURE(dtype_name(type));
                 CAPTURE(isa_name(isa));
@@ -182,6 +196,35 @@ TEST_CASE("every token count of a tile, and 64 tokens, match the reference") {
                 check_against_reference(k, w, n_tokens, static_cast<uint32_t>(n_tokens));
             }
             check_against_reference(k, w, 64, 64);
+        }
+    }
+}
+
+TEST_CASE("every ISA gives the scalar kernel's bits") {
+    // Same exact integer sums per block, same float chain (fma order) per element: equality,
+    // not a bound, at awkward sizes, for decode (1 token) and tiles of tokens.
+    for (DType type : k_exact_types) {
+        const int be = quant::traits(type).block_elems;
+        for (int64_t blocks : {1, 7, 33, 257}) {
+            const int64_t cols = blocks * (be == 1 ? 17 : be);  // floats: 17, 119, 561, 4369
+            const int64_t rows = cols > 20000 ? 17 : 37;
+            const Matrix w = make_weight(type, rows, cols, static_cast<uint32_t>(blocks + 11));
+            const auto x = random_floats(static_cast<size_t>(9 * cols), 77);
+            for (int64_t n_tokens : {1, 9}) {
+                const auto ref = run_kernel(*kernels::find_kernel(Isa::scalar, type), w, x, n_tokens);
+                for (Isa isa : simd_isas()) {
+                    CAPTURE(dtype_name(type));
+                    CAPTURE(isa_name(isa));
+                    CAPTURE(blocks);
+                    CAPTURE(n_tokens);
+                    const auto got = run_kernel(*kernels::find_kernel(isa, type), w, x, n_tokens);
+                    int differ = 0;
+                    for (size_t i = 0; i < got.size(); ++i)
+                        if (std::memcmp(&got[i], &ref[i], sizeof(float)) != 0 && differ++ < 3)
+                            FAIL_CHECK("element " << i << ": " << got[i] << " vs scalar " << ref[i]);
+                    CHECK(differ == 0);
+                }
+            }
         }
     }
 }
