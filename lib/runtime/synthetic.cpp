@@ -128,7 +128,8 @@ std::vector<std::string> byte_level_tokens() {
 }
 
 // A vocabulary of the real size: the 256 byte tokens (so any text encodes), two control
-// tokens for BOS/EOS where the real model has them, and unique filler entries. No merges:
+// tokens for BOS/EOS where the real model has them, and unique filler entries. A single
+// merge (GPT-2's first, "Ġ t"), because ember's tokenizer refuses BPE without merges;
 // benchmarks feed token ids, never text. Always byte-level BPE ("gpt2"), even where the real
 // model uses SentencePiece (Gemma): the tokenizer does not change the speed of a forward pass.
 void write_vocabulary(gguf::Writer &w, const SyntheticShape &s) {
@@ -150,6 +151,9 @@ void write_vocabulary(gguf::Writer &w, const SyntheticShape &s) {
         } else if (id >= first_byte && id < first_byte + 256) {
             tokens.push_back(bytes[size_t(id - first_byte)]);
             types.push_back(1);  // normal
+        } else if (id == first_byte + 256) {
+            tokens.push_back(bytes[' '] + "t");  // what the merge makes
+            types.push_back(1);
         } else {
             tokens.push_back(fmt::format("<synthetic_{}>", id));
             types.push_back(1);
@@ -159,7 +163,8 @@ void write_vocabulary(gguf::Writer &w, const SyntheticShape &s) {
     w.set_string(key::tokenizer_pre, s.tokenizer_pre);
     w.set_string_array(key::tokenizer_tokens, std::span<const std::string>(tokens));
     w.set_array<int32_t>(key::tokenizer_token_type, types);
-    w.set_string_array(key::tokenizer_merges, std::span<const std::string>());
+    const std::string merges[] = {bytes[' '] + " t"};
+    w.set_string_array(key::tokenizer_merges, std::span<const std::string>(merges));
     w.set_u32(key::tokenizer_bos_id, uint32_t(s.bos));
     w.set_u32(key::tokenizer_eos_id, uint32_t(s.eos));
     w.set_bool(key::tokenizer_add_bos, s.add_bos);
