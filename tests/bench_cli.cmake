@@ -43,7 +43,7 @@ print('ok')
   add_test(NAME cli_bench_errors
     COMMAND sh -c "
       \"$0\" bench -m \"$1\" -p 8,x 2>&1 | grep -q 'integers separated by commas' &&
-      \"$0\" bench --synthetic gpt-9 2>&1 | grep -q \"unknown synthetic model shape 'gpt-9' (known: llama-3.2-1b, smollm2-135m)\" &&
+      \"$0\" bench --synthetic gpt-9 2>&1 | grep -q \"unknown synthetic model shape 'gpt-9' (known: llama-3.2-1b, smollm2-135m, qwen3-0.6b, gemma-3-270m)\" &&
       \"$0\" bench --synthetic smollm2-135m --type q9_9 2>&1 | grep -q \"unknown model type 'q9_9'\" &&
       \"$0\" bench -m \"$1\" -mmp 2 2>&1 | grep -q 'option -mmp must be in \\[0, 1\\]' &&
       \"$0\" bench -m \"$1\" -p 0 -n 0 2>&1 | grep -q 'nothing to measure' &&

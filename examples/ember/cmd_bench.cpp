@@ -48,7 +48,7 @@ llama-bench does, so the two can be compared on the same file.
 
   -m, --model FILE         GGUF model to measure
   --synthetic SHAPE        make (once, then reuse) a random-weight model of a real shape:
-                           llama-3.2-1b or smollm2-135m
+                           llama-3.2-1b, smollm2-135m, qwen3-0.6b or gemma-3-270m
   --type TYPE              its weight type: q4_0 (every matrix Q4_0), q8_0 or q4_k_m
   --layers N               fewer layers than the real shape (quick tries)
   --cache-dir DIR          where synthetic models are kept

@@ -25,13 +25,38 @@ namespace {
 constexpr SyntheticShape k_shapes[] = {
     // Llama-3.2-1B: 16 layers, 2048 wide, 32 query / 8 KV heads of 64, SwiGLU 8192, the
     // Llama-3 vocabulary of 128256, tied embeddings, rope base 500000 with Llama-3 factors.
-    {"llama-3.2-1b", "llama", 16, 2048, 32, 8, 8192, 128256, 131072, 500000.0f, 1e-5f, true,
-     "llama-bpe", 128000, 128001, true},
+    {.name = "llama-3.2-1b", .architecture = "llama", .n_layer = 16, .n_embd = 2048,
+     .n_head = 32, .n_head_kv = 8, .n_ff = 8192, .n_vocab = 128256, .n_ctx_train = 131072,
+     .rope_base = 500000.0f, .norm_eps = 1e-5f, .llama3_rope = true, .tokenizer_pre = "llama-bpe",
+     .bos = 128000, .bos_text = "<|begin_of_text|>", .eos = 128001, .eos_text = "<|end_of_text|>",
+     .add_bos = true},
     // SmolLM2-135M: 30 layers, 576 wide, 9 / 3 heads of 64, 1536, the 49152-entry
     // starcoder BPE vocabulary with the smollm pre-tokenizer, tied, rope base 100000.
-    {"smollm2-135m", "llama", 30, 576, 9, 3, 1536, 49152, 8192, 100000.0f, 1e-5f, false,
-     "smollm", 1, 2, false},
+    {.name = "smollm2-135m", .architecture = "llama", .n_layer = 30, .n_embd = 576,
+     .n_head = 9, .n_head_kv = 3, .n_ff = 1536, .n_vocab = 49152, .n_ctx_train = 8192,
+     .rope_base = 100000.0f, .norm_eps = 1e-5f, .tokenizer_pre = "smollm",
+     .bos = 1, .bos_text = "<|im_start|>", .eos = 2, .eos_text = "<|im_end|>", .add_bos = false},
+    // Qwen3-0.6B: 28 layers, 1024 wide, 16 query / 8 KV heads of 128 (so queries are 2048
+    // wide), per-head QK RMS norms, no biases, SwiGLU 3072, the 151936-entry Qwen vocabulary,
+    // tied, rope base 1e6 (neox pairing, implied by the architecture).
+    {.name = "qwen3-0.6b", .architecture = "qwen3", .n_layer = 28, .n_embd = 1024,
+     .n_head = 16, .n_head_kv = 8, .head_dim = 128, .n_ff = 3072, .n_vocab = 151936,
+     .n_ctx_train = 40960, .rope_base = 1000000.0f, .norm_eps = 1e-6f, .qk_norm = true,
+     .tokenizer_pre = "qwen2", .bos = 151643, .bos_text = "<|endoftext|>", .eos = 151645,
+     .eos_text = "<|im_end|>", .add_bos = false},
+    // Gemma-3-270M: 18 layers, 640 wide, 4 query heads / 1 KV head of 256, QK norms and
+    // post-attention / post-FFN norms, GELU-gated 2048, a 262144-entry vocabulary, tied;
+    // five of every six layers attend to a 512-token window (rope base 10000 there, both
+    // loaders' default without a freq_base_swa key), the sixth globally with base 1e6. The real vocabulary is SentencePiece ("llama"); byte-level BPE of the
+    // same size benchmarks the same and loads in both ember and llama.cpp.
+    {.name = "gemma-3-270m", .architecture = "gemma3", .n_layer = 18, .n_embd = 640,
+     .n_head = 4, .n_head_kv = 1, .head_dim = 256, .n_ff = 2048, .n_vocab = 262144,
+     .n_ctx_train = 32768, .rope_base = 1000000.0f, .norm_eps = 1e-6f, .qk_norm = true,
+     .post_norms = true, .sliding_window = 512, .tokenizer_pre = "default",
+     .bos = 2, .bos_text = "<bos>", .eos = 1, .eos_text = "<eos>", .add_bos = true},
 };
+
+int64_t head_dim_of(const SyntheticShape &s) { return s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head; }
 
 // ---- random values ----------------------------------------------------------------------
 // splitmix64: a counter-based generator, so every row's values depend only on (seed,
@@ -103,26 +128,32 @@ std::vector<std::string> byte_level_tokens() {
 }
 
 // A vocabulary of the real size: the 256 byte tokens (so any text encodes), two control
-// tokens for BOS/EOS where the real model has them, and unique filler entries. No merges:
-// benchmarks feed token ids, never text.
+// tokens for BOS/EOS where the real model has them, and unique filler entries. A single
+// merge (GPT-2's first, "Ġ t"), because ember's tokenizer refuses BPE without merges;
+// benchmarks feed token ids, never text. Always byte-level BPE ("gpt2"), even where the real
+// model uses SentencePiece (Gemma): the tokenizer does not change the speed of a forward pass.
 void write_vocabulary(gguf::Writer &w, const SyntheticShape &s) {
     namespace key = gguf::key;
     std::vector<std::string> tokens;
     std::vector<int32_t> types;
     tokens.reserve(size_t(s.n_vocab));
     const std::vector<std::string> bytes = byte_level_tokens();
-    // Llama 3 keeps bytes first and specials at the end; SmolLM2 puts specials first.
+    // Llama 3 and Qwen keep bytes first and specials at the end; SmolLM2 and Gemma put
+    // specials first.
     const int32_t first_byte = s.bos < 256 ? 16 : 0;
     for (int64_t id = 0; id < s.n_vocab; ++id) {
         if (id == s.bos) {
-            tokens.emplace_back(s.bos < 256 ? "<|im_start|>" : "<|begin_of_text|>");
+            tokens.emplace_back(s.bos_text);
             types.push_back(3);  // control
         } else if (id == s.eos) {
-            tokens.emplace_back(s.bos < 256 ? "<|im_end|>" : "<|end_of_text|>");
+            tokens.emplace_back(s.eos_text);
             types.push_back(3);
         } else if (id >= first_byte && id < first_byte + 256) {
             tokens.push_back(bytes[size_t(id - first_byte)]);
             types.push_back(1);  // normal
+        } else if (id == first_byte + 256) {
+            tokens.push_back(bytes[' '] + "t");  // what the merge makes
+            types.push_back(1);
         } else {
             tokens.push_back(fmt::format("<synthetic_{}>", id));
             types.push_back(1);
@@ -132,7 +163,8 @@ void write_vocabulary(gguf::Writer &w, const SyntheticShape &s) {
     w.set_string(key::tokenizer_pre, s.tokenizer_pre);
     w.set_string_array(key::tokenizer_tokens, std::span<const std::string>(tokens));
     w.set_array<int32_t>(key::tokenizer_token_type, types);
-    w.set_string_array(key::tokenizer_merges, std::span<const std::string>());
+    const std::string merges[] = {bytes[' '] + " t"};
+    w.set_string_array(key::tokenizer_merges, std::span<const std::string>(merges));
     w.set_u32(key::tokenizer_bos_id, uint32_t(s.bos));
     w.set_u32(key::tokenizer_eos_id, uint32_t(s.eos));
     w.set_bool(key::tokenizer_add_bos, s.add_bos);
@@ -144,11 +176,13 @@ struct PlannedTensor {
     enum class Fill { random, ones, rope_factors } fill;
 };
 
-// The tensors of a llama-architecture model, in llama-quantize's order, with their types.
+// The tensors of the shape's decoder, in llama-quantize's order, with their types: the Llama
+// block, plus QK norms and post-norms where the shape has them. Shapes as ggml orders them,
+// row length first.
 std::vector<PlannedTensor> plan(const SyntheticShape &s, int n_layer, quant::FileType ftype,
                                 bool pure) {
     namespace t = gguf::tensor;
-    const uint64_t head_dim = uint64_t(s.n_embd) / uint64_t(s.n_head);
+    const uint64_t head_dim = uint64_t(head_dim_of(s));
     const uint64_t q_dim = head_dim * uint64_t(s.n_head), kv_dim = head_dim * uint64_t(s.n_head_kv);
     const uint64_t e = uint64_t(s.n_embd), ff = uint64_t(s.n_ff);
     std::vector<quant::TensorDesc> descs;
@@ -160,19 +194,26 @@ std::vector<PlannedTensor> plan(const SyntheticShape &s, int n_layer, quant::Fil
         fills.push_back(f);
     };
     using F = PlannedTensor::Fill;
-    add(std::string(t::token_embd), {e, uint64_t(s.n_vocab)}, F::random);
+    add(std::string(t::token_embd), {e, uint64_t(s.n_vocab)}, F::random);  // tied: also the output
     add(std::string(t::output_norm), {e}, F::ones);
     if (s.llama3_rope) add(std::string(t::rope_freqs), {head_dim / 2}, F::rope_factors);
     for (int il = 0; il < n_layer; ++il) {
-        add(gguf::blk_tensor(il, t::attn_norm), {e}, F::ones);
-        add(gguf::blk_tensor(il, t::attn_q), {e, q_dim}, F::random);
-        add(gguf::blk_tensor(il, t::attn_k), {e, kv_dim}, F::random);
-        add(gguf::blk_tensor(il, t::attn_v), {e, kv_dim}, F::random);
-        add(gguf::blk_tensor(il, t::attn_output), {q_dim, e}, F::random);
-        add(gguf::blk_tensor(il, t::ffn_norm), {e}, F::ones);
-        add(gguf::blk_tensor(il, t::ffn_gate), {e, ff}, F::random);
-        add(gguf::blk_tensor(il, t::ffn_up), {e, ff}, F::random);
-        add(gguf::blk_tensor(il, t::ffn_down), {ff, e}, F::random);
+        auto blk = [il](std::string_view suffix) { return gguf::blk_tensor(il, suffix); };
+        add(blk(t::attn_norm), {e}, F::ones);
+        add(blk(t::attn_q), {e, q_dim}, F::random);
+        add(blk(t::attn_k), {e, kv_dim}, F::random);
+        add(blk(t::attn_v), {e, kv_dim}, F::random);
+        if (s.qk_norm) {
+            add(blk(t::attn_q_norm), {head_dim}, F::ones);
+            add(blk(t::attn_k_norm), {head_dim}, F::ones);
+        }
+        add(blk(t::attn_output), {q_dim, e}, F::random);
+        if (s.post_norms) add(blk(t::attn_post_norm), {e}, F::ones);
+        add(blk(t::ffn_norm), {e}, F::ones);
+        add(blk(t::ffn_gate), {e, ff}, F::random);
+        add(blk(t::ffn_up), {e, ff}, F::random);
+        add(blk(t::ffn_down), {ff, e}, F::random);
+        if (s.post_norms) add(blk(t::ffn_post_norm), {e}, F::ones);
     }
     std::vector<std::string> names;
     for (const auto &d : descs) names.push_back(d.name);
@@ -259,7 +300,7 @@ void write_synthetic_model(const SyntheticShape &s, const SyntheticOptions &opti
         fail(Errc::invalid_argument, "synthetic model: n_layer {} out of range", options.n_layer);
     const int n_layer = options.n_layer > 0 ? options.n_layer : s.n_layer;
     const std::string arch(s.architecture);
-    const uint64_t head_dim = uint64_t(s.n_embd) / uint64_t(s.n_head);
+    const int64_t head_dim = head_dim_of(s);
 
     gguf::Writer w;
     w.set_string(key::architecture, arch);
@@ -272,7 +313,16 @@ void write_synthetic_model(const SyntheticShape &s, const SyntheticOptions &opti
     w.set_u32(gguf::arch_key(arch, a::head_count_kv), uint32_t(s.n_head_kv));
     w.set_f32(gguf::arch_key(arch, a::rope_freq_base), s.rope_base);
     w.set_f32(gguf::arch_key(arch, a::layer_norm_rms_epsilon), s.norm_eps);
-    w.set_u32(gguf::arch_key(arch, a::rope_dimension_count), uint32_t(head_dim));
+    // As the converters write them: Llama's files state the rotary width, Qwen 3's and
+    // Gemma 3's the head size (which need not be n_embd / n_head); each implies the other.
+    if (s.head_dim > 0) {
+        w.set_u32(gguf::arch_key(arch, a::key_length), uint32_t(s.head_dim));
+        w.set_u32(gguf::arch_key(arch, a::value_length), uint32_t(s.head_dim));
+    } else {
+        w.set_u32(gguf::arch_key(arch, a::rope_dimension_count), uint32_t(head_dim));
+    }
+    if (s.sliding_window > 0)
+        w.set_u32(gguf::arch_key(arch, a::sliding_window), uint32_t(s.sliding_window));
     w.set_u32(gguf::arch_key(arch, a::vocab_size), uint32_t(s.n_vocab));
     w.set_u32(key::file_type, static_cast<uint32_t>(options.ftype));
     w.set_u32(key::quantization_version, 2);
