@@ -173,7 +173,8 @@ EMBER_C_API ember_status ember_session_create(const ember_model *model, const em
                                               ember_session **out_session);
 EMBER_C_API void ember_session_free(ember_session *session);
 
-/* Stop the generation running in session at the next token boundary; it then returns
+/* Stop the generation running in session at the next layer of the forward pass in progress
+ * (prompt or token); it then returns
  * EMBER_OK with finish reason EMBER_FINISH_CANCELLED. Any thread; NULL is a no-op; no
  * effect on later generations. */
 EMBER_C_API void ember_session_cancel(ember_session *session);

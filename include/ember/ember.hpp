@@ -236,8 +236,8 @@ public:
     std::optional<std::string> next();
     const Result &result() const noexcept;
 
-    // Stop the generation running now at the next token (or prompt batch) boundary; it
-    // ends with FinishReason::cancelled. Safe from any thread, including signal-driven
+    // Stop the generation running now at the next layer of the forward pass in progress
+    // (prompt or token); it ends with FinishReason::cancelled. Safe from any thread, including signal-driven
     // ones; has no effect on generations started afterwards.
     void cancel() noexcept;
 

@@ -160,6 +160,7 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
 
     embed(tok_embd_, tokens, x);  // [n, n_embd]
     for (int il = 0; il < hp_.n_layer; ++il) {
+        ws.check_cancel();
         const Layer &L = layers_[static_cast<size_t>(il)];
         // h = rmsnorm(x) * attn_norm;  q, k, v = projections of h
         ops::rms_norm(x, L.attn_norm, n, n_embd, eps, h);

@@ -155,6 +155,7 @@ void Gemma3::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache
 
     embed(tok_embd_, tokens, x, embd_scale_);  // [n, n_embd]
     for (int il = 0; il < hp_.n_layer; ++il) {
+        ws.check_cancel();
         const Layer &L = layers_[static_cast<size_t>(il)];
         // attention, normalised before and after
         ops::rms_norm(x, L.attn_norm, n, n_embd, eps, h);

@@ -36,4 +36,9 @@ Workspace::Workspace(const WorkspaceShape &s) : shape(s) {
     }
 }
 
+void Workspace::check_cancel() const {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed))
+        fail(Errc::cancelled, "cancelled during a forward pass");
+}
+
 }  // namespace ember::models

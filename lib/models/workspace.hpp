@@ -1,6 +1,7 @@
 // models/workspace.hpp - activation buffers of one forward pass, sized once.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -34,6 +35,14 @@ struct Workspace {
     std::vector<float> ff_b;  // [n_batch, shape.ff]
     std::vector<float> attn_scratch;
     std::vector<std::byte> mm_scratch;
+
+    // Set by the owner to a flag another thread may raise: forward() looks at it between
+    // layers and stops with Errc::cancelled, so a long prompt batch is abandoned within one
+    // layer's time rather than the whole batch's. The owner must not advance its position
+    // past a stopped batch (the K/V rows it wrote are simply overwritten next time).
+    const std::atomic<bool> *cancel = nullptr;
+    // Throws Errc::cancelled when the flag is up.
+    void check_cancel() const;
 };
 
 }  // namespace ember::models

@@ -89,6 +89,8 @@ struct Session::Impl {
         options.n_ctx = static_cast<uint32_t>(rt.n_ctx());
         options.n_batch = static_cast<uint32_t>(rt.options().n_batch);
         options.n_threads = static_cast<uint32_t>(rt.options().n_threads);
+        // cancel() reaches into a forward pass too: checked between layers.
+        rt.set_cancel_flag(&cancel_requested);
     }
 
     void finish(FinishReason why) {
@@ -103,6 +105,10 @@ struct Session::Impl {
         } else {
             rt.reset();
             cached.clear();
+        }
+        if (e.code() == Errc::cancelled) {  // cancel() stopped a forward pass between layers
+            finish(FinishReason::cancelled);
+            return;
         }
         result.error_code = e.code();
         result.error = e.what();

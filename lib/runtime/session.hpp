@@ -10,6 +10,7 @@
 
 #include <tbb/task_arena.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -58,6 +59,11 @@ public:
     // Forget positions >= pos (keep a shared prompt prefix); pos <= n_past().
     void truncate(int64_t pos);
     void reset() { truncate(0); }
+
+    // A flag another thread may raise to abandon the decode() in progress between two layers:
+    // decode() then throws Errc::cancelled and the position stays where the last completed
+    // batch left it. nullptr (the default) turns the checks off. The flag must outlive its use.
+    void set_cancel_flag(const std::atomic<bool> *flag) { ws_.cancel = flag; }
 
 private:
     void check(std::span<const int32_t> tokens) const;

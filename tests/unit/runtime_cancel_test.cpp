@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 using namespace ember;
@@ -26,12 +27,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The synthetic file has no BPE merges (bench needs none) but the public loader's tokenizer
-// wants at least one: copy it with one valid merge, "a b" -> "ab" (the last filler token).
-const std::string &model_path() {
-    static const std::string path = [] {
+// A synthetic SmolLM2-shaped file, copied with one known BPE merge, "a b" -> "ab" (the last
+// filler token): the public loader's tokenizer needs merges, and synthetic files cached
+// before the writer added one have none, so the copy keeps the test independent of the cache.
+std::string model_path(int n_layer = 2) {
+    static std::map<int, std::string> written;  // main thread only
+    if (auto it = written.find(n_layer); it != written.end()) return it->second;
+    {
         runtime::SyntheticOptions o;
-        o.n_layer = 2;
+        o.n_layer = n_layer;
         const auto dir = std::filesystem::temp_directory_path() / "ember-cancel-test";
         std::filesystem::create_directories(dir);
         const auto synthetic = runtime::ensure_synthetic_model(dir, runtime::synthetic_shape("smollm2-135m"), "q4_0", o);
@@ -48,11 +52,10 @@ const std::string &model_path() {
             w.add_tensor(t.name, t.type, std::span<const uint64_t>(t.ne.data(), t.n_dims), std::span<const uint8_t>(t.data, t.n_bytes));
         // A fixed folder: the synthetic file (~20 MB) is written once and reused by later
         // runs; the copy is written through a renamed temporary, so concurrent runs are safe.
-        const std::string out = (dir / "smollm2-135m-L2-merges.gguf").string();
+        const std::string out = (dir / ("smollm2-135m-L" + std::to_string(n_layer) + "-merges.gguf")).string();
         w.write(out);
-        return out;
-    }();
-    return path;
+        return written[n_layer] = out;
+    }
 }
 
 // EMBER_CANCEL_MODEL=path measures the latency on a real model instead (not a dependency
@@ -60,8 +63,14 @@ const std::string &model_path() {
 const Model &model() {
     static const Model m = [] {
         const char *real = std::getenv("EMBER_CANCEL_MODEL");
-        return Model::load(real && *real ? std::string(real) : model_path());
+        return Model::load(real && *real ? std::string(real) : model_path(2));
     }();
+    return m;
+}
+
+// 8 layers: a forward pass has enough layer boundaries for a mid-pass cancel to land on.
+const Model &deep_model() {
+    static const Model m = Model::load(model_path(8));
     return m;
 }
 
@@ -124,6 +133,42 @@ TEST_CASE("cancel during prompt processing returns within one batch and leaves t
     // Usable: the next generation (reusing what the cancelled one cached) equals the first.
     auto again = s.generate(prompt, greedy(1));
     CHECK(again.finish_reason == FinishReason::length);
+    CHECK(again.tokens == full.tokens);
+}
+
+TEST_CASE("cancel stops a prompt fed in one batch between layers, before the batch ends") {
+    // The whole prompt in one forward pass: a cancel at a quarter of its time must return
+    // well before the pass would have finished (the checks are between layers), with no
+    // token of it counted as cached, and the session then gives the uncancelled answer.
+    SessionOptions so;
+    so.n_ctx = 512;
+    so.n_batch = 512;
+    so.n_threads = 2;
+    Session s(deep_model(), so);
+    const auto prompt = long_prompt(448);
+    auto full = s.generate(prompt, greedy(1));
+    const double prompt_ms = full.timings.prompt_ms;
+    double worst = 0;
+    for (int run = 0; run < 3; ++run) {
+        s.reset();
+        std::atomic<int64_t> cancelled_at{0};
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(prompt_ms / 4));
+            cancelled_at = Clock::now().time_since_epoch().count();
+            s.cancel();
+        });
+        auto r = s.generate(prompt, greedy(4));
+        const auto end = Clock::now().time_since_epoch().count();
+        canceller.join();
+        CHECK(r.finish_reason == FinishReason::cancelled);
+        CHECK(r.error.empty());
+        CHECK(r.timings.prompt_tokens == 0);
+        worst = std::max(worst, static_cast<double>(end - cancelled_at.load()) / 1e6);
+    }
+    MESSAGE("one-batch prompt of " << prompt.size() << " tokens takes " << prompt_ms
+                                   << " ms; worst cancel latency " << worst << " ms");
+    CHECK(worst < prompt_ms / 2);  // the pass had 3/4 of its time left
+    auto again = s.generate(prompt, greedy(1));
     CHECK(again.tokens == full.tokens);
 }
 
