@@ -5,9 +5,10 @@
 #include "core/fail.hpp"
 #include "gguf/names.hpp"
 #include "gguf/writer.hpp"
+#include "ops/parallel.hpp"
 #include "quant/traits.hpp"
 
-#include <tbb/parallel_for.h>
+#include <tbb/blocked_range.h>
 
 #include <algorithm>
 #include <array>
@@ -239,13 +240,13 @@ void produce_matrix(const gguf::Writer::Sink &sink, DType type, uint64_t cols, u
     for (uint64_t r0 = 0; r0 < rows; r0 += rows_per_chunk) {
         const uint64_t n = std::min(rows_per_chunk, rows - r0);
         chunk.resize(n * rb);
-        tbb::parallel_for(tbb::blocked_range<uint64_t>(0, n, 16), [&](const auto &range) {
+        ops::parallel_for(tbb::blocked_range<uint64_t>(0, n, 16), [&](const auto &range) {
             std::vector<float> row(cols);
             for (uint64_t r = range.begin(); r < range.end(); ++r) {
                 fill_row(row.data(), int64_t(cols), seed ^ mix64(r0 + r));
                 tr.from_float(row.data(), chunk.data() + r * rb, int64_t(cols));
             }
-        });
+        }, tbb::auto_partitioner());
         sink(chunk);
         advance(chunk.size());
     }
