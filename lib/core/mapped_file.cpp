@@ -109,6 +109,16 @@ void MappedFile::release() noexcept {
     anonymous_ = false;
 }
 
+// Pages that stay readable from the file but are read one row at a time (embeddings): fault
+// them in a page at a time. Without this, a fault maps the neighbouring cached pages too
+// (readahead, then fault-around of everything the loading left in the page cache), and
+// looking up a 512-token prompt made ~70 MB of a Llama-3 embedding resident for 2 MB of rows.
+void MappedFile::drop_cached(uint64_t offset, uint64_t length, void *mapped) noexcept {
+    ::madvise(mapped, length, MADV_RANDOM);
+    if (fd_ >= 0)  // read mode (mmap mode keeps no descriptor; its cache is the mapping's)
+        ::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_DONTNEED);
+}
+
 uint64_t MappedFile::discard(uint64_t offset, uint64_t length, bool rereadable) noexcept {
     if (data_ == nullptr || offset >= size_ || length > size_ - offset) return 0;
     if (rereadable && locked_) return 0;
@@ -124,11 +134,14 @@ uint64_t MappedFile::discard(uint64_t offset, uint64_t length, bool rereadable) 
         // Same bytes, now backed by the file: the anonymous pages are freed by the remap.
         if (fd_ < 0) return 0;
         void *q = ::mmap(p, end - begin, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd_, static_cast<off_t>(begin));
-        return q == MAP_FAILED ? 0 : end - begin;
+        if (q == MAP_FAILED) return 0;
+        drop_cached(begin, end - begin, q);
+        return end - begin;
     }
     if (locked_) ::munlock(p, end - begin);  // MADV_DONTNEED refuses locked pages
     // Advice only: if the kernel refuses, the pages just stay resident.
     if (::madvise(p, end - begin, MADV_DONTNEED) != 0) return 0;
+    if (rereadable) drop_cached(begin, end - begin, p);
     return end - begin;
 }
 

@@ -49,6 +49,8 @@ public:
     uint64_t discard(uint64_t offset, uint64_t length, bool rereadable) noexcept;
 
 private:
+    void drop_cached(uint64_t offset, uint64_t length, void *mapped) noexcept;
+
     void release() noexcept;
 
     const uint8_t *data_ = nullptr;

@@ -473,12 +473,17 @@ std::span<const uint8_t> File::bytes() const { return impl_->bytes; }
 const std::string &File::warning() const { return impl_->mapping.warning(); }
 
 uint64_t File::release(const TensorInfo &tensor, bool rereadable) const {
+    return release(tensor, 0, tensor.n_bytes, rereadable);
+}
+
+uint64_t File::release(const TensorInfo &tensor, uint64_t begin, uint64_t end, bool rereadable) const {
     if (impl_->bytes.empty() || tensor.data < impl_->bytes.data()) return 0;
-    const auto offset = static_cast<uint64_t>(tensor.data - impl_->bytes.data());
-    const uint64_t n = impl_->mapping.discard(offset, tensor.n_bytes, rereadable);
-    // The tensor's whole range is recorded; its partial end pages were kept, which only
-    // means page_in() does not pre-fault them.
-    if (n > 0) impl_->released.emplace_back(offset, offset + tensor.n_bytes);
+    if (begin >= end || end > tensor.n_bytes) return 0;
+    const auto offset = static_cast<uint64_t>(tensor.data - impl_->bytes.data()) + begin;
+    const uint64_t n = impl_->mapping.discard(offset, end - begin, rereadable);
+    // The whole range is recorded; its partial end pages were kept, which only means
+    // page_in() does not pre-fault them.
+    if (n > 0) impl_->released.emplace_back(offset, offset + (end - begin));
     return n;
 }
 

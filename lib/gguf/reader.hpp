@@ -133,6 +133,9 @@ public:
     // parse()d files (the caller owns those bytes). Not thread-safe; call while loading.
     // Returns the bytes released.
     uint64_t release(const TensorInfo &tensor, bool rereadable) const;
+    // The same for bytes [begin, end) of the tensor's data only (a loader that is done with
+    // part of a tensor). Pages shared with the rest of the tensor are kept until released too.
+    uint64_t release(const TensorInfo &tensor, uint64_t begin, uint64_t end, bool rereadable) const;
     // Whether the page holding file offset `offset` was released (page_in skips those).
     bool released(uint64_t offset) const;
 

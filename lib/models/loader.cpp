@@ -102,12 +102,19 @@ const gguf::TensorInfo &expect_tensor(const gguf::File &file, std::string_view n
 ops::Weight bind_matrix(const gguf::File &file, std::string_view name, int64_t rows, int64_t cols) {
     const gguf::TensorInfo &t = expect_tensor(file, name, {cols, rows}, matrix_types);
     try {
-        ops::Weight w = ops::Weight::bind(t.type, t.data, rows, cols);
         // A repacked weight's kernels read only the Weight's own copy, so the original bytes
-        // would double the weights' resident memory; give them back. token_embd is also read
-        // row by row in the original layout (ops::get_row, for embeddings), so it is released
-        // only where reading it again faults it in from the file (mmap mode).
-        if (w.packed() != nullptr) file.release(t, /*rereadable=*/name == gguf::tensor::token_embd);
+        // would double the weights' resident memory; give them back, slice by slice as the
+        // repacking goes (so not even the largest tensor is held twice at any moment).
+        // token_embd is also read row by row in the original layout (ops::get_row, for
+        // embeddings), so it is released only where reading it again faults it in from the
+        // file (mmap mode; read mode remaps those pages onto the file).
+        const bool rereadable = name == gguf::tensor::token_embd;
+        const uint64_t row_bytes = rows > 0 ? t.n_bytes / static_cast<uint64_t>(rows) : 0;
+        ops::Weight w = ops::Weight::bind(t.type, t.data, rows, cols, [&](int64_t r0, int64_t r1) {
+            file.release(t, static_cast<uint64_t>(r0) * row_bytes, static_cast<uint64_t>(r1) * row_bytes, rereadable);
+        });
+        // The pages straddling two slices, kept by the slice releases, go now.
+        if (w.packed() != nullptr) file.release(t, rereadable);
         return w;
     } catch (const Error &e) {
         fail(e.code() == Errc::unsupported ? Errc::unsupported : Errc::invalid_model,

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -24,10 +25,18 @@ namespace ember::ops {
 class Weight {
 public:
     Weight() = default;
-    static Weight bind(DType type, const void *data, int64_t rows, int64_t cols);
+    // Called as the repacking goes, with each range of rows [r0, r1) it has finished: a
+    // repacked Weight never reads those original bytes again, so the loader can give their
+    // memory back at once and a model never holds a whole tensor twice (peak memory stays
+    // near the file size rather than the file plus its largest tensor).
+    using PackedRows = std::function<void(int64_t r0, int64_t r1)>;
+
+    static Weight bind(DType type, const void *data, int64_t rows, int64_t cols,
+                       const PackedRows &packed_rows = {});
     // Same, for the kernels of a given ISA instead of active_isa() (tests, benchmarks);
     // Errc::unsupported if this machine cannot run it.
-    static Weight bind(DType type, const void *data, int64_t rows, int64_t cols, Isa isa);
+    static Weight bind(DType type, const void *data, int64_t rows, int64_t cols, Isa isa,
+                       const PackedRows &packed_rows = {});
 
     DType type() const { return type_; }
     int64_t rows() const { return rows_; }

@@ -1,6 +1,7 @@
 // The matmul front-end: every weight type on every ISA this host runs, against the quant
 // traits' scalar reference; bit-identical results for any thread count and token batching.
 #include "core/cpu_features.hpp"
+#include "kernels/kernels.hpp"
 #include "ops/matmul.hpp"
 #include <ember/error.hpp>
 #include "quant/traits.hpp"
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 using namespace ember;
@@ -177,6 +179,33 @@ TEST_CASE("activations converted once serve every weight with the same layout") 
     const auto wf = ops::Weight::bind(DType::f16, f.data(), rows, cols);
     CHECK_FALSE(acts.accepts(wf));
     CHECK_THROWS_AS(ops::matmul(wf, acts, y.data()), Error);
+}
+
+TEST_CASE("repacking in slices gives the whole-matrix layout and reports every row once") {
+    // Q4_0 of 4096 columns: 2304 bytes a row, so an 8 MiB slice is 3632 rows and 8000 rows
+    // (not a multiple of 16) take three slices, the last one ending in a partial row group.
+    const int64_t rows = 8000, cols = 4096;
+    const auto bytes = make_weight(DType::q4_0, rows, cols, 21);
+    for (Isa isa : host_isas()) {
+        const auto *k = static_cast<const kernels::MatmulKernel *>(
+            ops::Weight::bind(DType::q4_0, bytes.data(), 16, cols, isa).kernel());
+        if (k->pack == nullptr) continue;  // scalar: no repacking
+        CAPTURE(isa_name(isa));
+        std::vector<std::pair<int64_t, int64_t>> slices;
+        const ops::Weight w = ops::Weight::bind(DType::q4_0, bytes.data(), rows, cols, isa,
+                                                [&](int64_t r0, int64_t r1) { slices.emplace_back(r0, r1); });
+        REQUIRE(slices.size() >= 2);
+        int64_t next = 0;
+        for (auto [r0, r1] : slices) {
+            CHECK(r0 == next);
+            CHECK(r0 % 16 == 0);
+            next = r1;
+        }
+        CHECK(next == rows);
+        std::vector<uint8_t> whole(k->packed_bytes(rows, cols));
+        k->pack(bytes.data(), rows, cols, whole.data());
+        CHECK(std::memcmp(whole.data(), w.packed(), whole.size()) == 0);
+    }
 }
 
 TEST_CASE("bad shapes, scratch and strides are errors") {
