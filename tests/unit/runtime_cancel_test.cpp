@@ -92,6 +92,30 @@ GenerateOptions greedy(int32_t max_tokens) {
     return g;
 }
 
+// Three times: start the prompt, cancel() from another thread after `delay_ms`, check the
+// result ends cancelled (and what `check` asks); returns the worst latency from the cancel()
+// call to generate() returning, in ms.
+template <class Check>
+double worst_prompt_cancel(Session &s, const std::vector<Token> &prompt, double delay_ms, Check check) {
+    double worst = 0;
+    for (int run = 0; run < 3; ++run) {
+        s.reset();
+        std::atomic<int64_t> cancelled_at{0};
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(delay_ms));
+            cancelled_at = Clock::now().time_since_epoch().count();
+            s.cancel();
+        });
+        const Result r = s.generate(prompt, greedy(4));
+        const auto end = Clock::now().time_since_epoch().count();
+        canceller.join();
+        CHECK(r.finish_reason == FinishReason::cancelled);
+        check(r);
+        worst = std::max(worst, static_cast<double>(end - cancelled_at.load()) / 1e6);
+    }
+    return worst;
+}
+
 }  // namespace
 
 TEST_CASE("cancel during prompt processing returns within one batch and leaves the session usable") {
@@ -108,24 +132,10 @@ TEST_CASE("cancel during prompt processing returns within one batch and leaves t
     CHECK(full.finish_reason == FinishReason::length);
     s.reset();
 
-    double worst = 0;
-    for (int run = 0; run < 3; ++run) {
-        s.reset();
-        std::atomic<int64_t> cancelled_at{0};
-        std::thread canceller([&] {
-            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(prompt_ms / 4));
-            cancelled_at = Clock::now().time_since_epoch().count();
-            s.cancel();
-        });
-        auto r = s.generate(prompt, greedy(4));
-        const auto end = Clock::now().time_since_epoch().count();
-        canceller.join();
-        CHECK(r.finish_reason == FinishReason::cancelled);
+    const double worst = worst_prompt_cancel(s, prompt, prompt_ms / 4, [&](const Result &r) {
         CHECK(r.tokens.empty());
         CHECK(r.timings.prompt_tokens < static_cast<int32_t>(prompt.size()));
-        const double latency = static_cast<double>(end - cancelled_at.load()) / 1e6;
-        worst = std::max(worst, latency);
-    }
+    });
     MESSAGE("prompt of " << prompt.size() << " tokens takes " << prompt_ms << " ms (n_batch " << so.n_batch << "); worst cancel latency "
                          << worst << " ms");
     CHECK(worst < 5000.0);
@@ -148,23 +158,10 @@ TEST_CASE("cancel stops a prompt fed in one batch between layers, before the bat
     const auto prompt = long_prompt(448);
     auto full = s.generate(prompt, greedy(1));
     const double prompt_ms = full.timings.prompt_ms;
-    double worst = 0;
-    for (int run = 0; run < 3; ++run) {
-        s.reset();
-        std::atomic<int64_t> cancelled_at{0};
-        std::thread canceller([&] {
-            std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(prompt_ms / 4));
-            cancelled_at = Clock::now().time_since_epoch().count();
-            s.cancel();
-        });
-        auto r = s.generate(prompt, greedy(4));
-        const auto end = Clock::now().time_since_epoch().count();
-        canceller.join();
-        CHECK(r.finish_reason == FinishReason::cancelled);
+    const double worst = worst_prompt_cancel(s, prompt, prompt_ms / 4, [](const Result &r) {
         CHECK(r.error.empty());
         CHECK(r.timings.prompt_tokens == 0);
-        worst = std::max(worst, static_cast<double>(end - cancelled_at.load()) / 1e6);
-    }
+    });
     MESSAGE("one-batch prompt of " << prompt.size() << " tokens takes " << prompt_ms
                                    << " ms; worst cancel latency " << worst << " ms");
     CHECK(worst < prompt_ms / 2);  // the pass had 3/4 of its time left
