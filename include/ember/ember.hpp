@@ -12,7 +12,8 @@
 // Threads: a Model is immutable once loaded and may be shared by any number of threads and
 // sessions (copies share the same weights). A Session is used by one thread at a time;
 // Session::cancel() is the one call any thread may make. Determinism: the same model,
-// prompt, options and seed give the same tokens whatever the thread count.
+// prompt, options and seed give the same tokens whatever the thread count, the batching
+// of the prompt, or the CPU's instruction set (every kernel family computes the same bits).
 //
 // This header includes only the standard library. Classes hold a pointer to their
 // implementation, so adding private state never changes their layout.
