@@ -30,7 +30,8 @@ void scalar_quantize(const float *x, void *dst, int64_t cols) {
 
 template <DType W>
 void scalar_gemm(const GemmArgs &a) {
-    const auto dot = kernel_order_dot(W) != nullptr ? kernel_order_dot(W) : quant::matmul_vec_dot(W);
+    const ScalarDot kernel_order = kernel_order_dot(W);
+    const auto dot = kernel_order != nullptr ? kernel_order : quant::matmul_vec_dot(W);
     const auto *w = static_cast<const std::byte *>(a.weight);
     const auto *x = static_cast<const std::byte *>(a.act);
     for (int64_t t = 0; t < a.n_tokens; ++t) {

@@ -43,17 +43,17 @@ void attention(const AttentionShape &s, const KvCache &kv, int l, const float *q
     // Each output value is computed inside one task in a fixed order either way.
     if (kv.type() == KvType::f16)
         parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
-                          [&](const tbb::blocked_range<int> &r) {
-                              for (int g = r.begin(); g < r.end(); ++g)
-                                  scalar ? attention_convert_base(args, g) : attention_convert_avx2(args, g);
-                          },
-                          tbb::simple_partitioner());
+                     [&](const tbb::blocked_range<int> &r) {
+                         for (int g = r.begin(); g < r.end(); ++g)
+                             scalar ? attention_convert_base(args, g) : attention_convert_avx2(args, g);
+                     },
+                     tbb::simple_partitioner());
     parallel_for(tbb::blocked_range<int>(0, s.n_head, 1),
-                      [&](const tbb::blocked_range<int> &r) {
-                          for (int h = r.begin(); h < r.end(); ++h)
-                              scalar ? attention_head_base(args, h) : attention_head_avx2(args, h);
-                      },
-                      tbb::simple_partitioner());
+                 [&](const tbb::blocked_range<int> &r) {
+                     for (int h = r.begin(); h < r.end(); ++h)
+                         scalar ? attention_head_base(args, h) : attention_head_avx2(args, h);
+                 },
+                 tbb::simple_partitioner());
 }
 
 }  // namespace ember::ops

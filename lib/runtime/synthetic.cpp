@@ -48,8 +48,9 @@ constexpr SyntheticShape k_shapes[] = {
     // Gemma-3-270M: 18 layers, 640 wide, 4 query heads / 1 KV head of 256, QK norms and
     // post-attention / post-FFN norms, GELU-gated 2048, a 262144-entry vocabulary, tied;
     // five of every six layers attend to a 512-token window (rope base 10000 there, both
-    // loaders' default without a freq_base_swa key), the sixth globally with base 1e6. The real vocabulary is SentencePiece ("llama"); byte-level BPE of the
-    // same size benchmarks the same and loads in both ember and llama.cpp.
+    // loaders' default without a freq_base_swa key), the sixth globally with base 1e6. The
+    // real vocabulary is SentencePiece ("llama"); byte-level BPE of the same size benchmarks
+    // the same and loads in both ember and llama.cpp.
     {.name = "gemma-3-270m", .architecture = "gemma3", .n_layer = 18, .n_embd = 640,
      .n_head = 4, .n_head_kv = 1, .head_dim = 256, .n_ff = 2048, .n_vocab = 262144,
      .n_ctx_train = 32768, .rope_base = 1000000.0f, .norm_eps = 1e-6f, .qk_norm = true,
