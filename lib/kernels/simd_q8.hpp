@@ -184,78 +184,148 @@ struct TileArgs {
     int h;                  // which L-lane slice of the 16-row group
 };
 
-template <int NT>
+// Q4_0 and Q8_0 tiles: R slices of L rows (each slice is half h of a 16-row group, or the
+// whole group when L is 16) x NT tokens, all nb blocks; out[(r * NT + t) * L + i]. Per block
+// the weight lines are loaded once per slice and each activation word is broadcast once per
+// token and used by all R slices; the loops are unrolled so every accumulator stays in a register.
+template <int R>
+struct SliceArgs {
+    const uint8_t *group[R];  // packed group base of each slice
+    int h[R];                 // which L-lane half of its group
+    int64_t nb;
+    const uint8_t *act;       // first token's activation row
+    size_t act_row_bytes;
+    Q8xOffsets off;
+};
+
+// Runs Tile<R, nt> for a runtime nt in [N, TMax].
+template <int R, int N, int TMax, template <int, int> class Tile>
+void dispatch_slices(int nt, const SliceArgs<R> &a, float *out) {
+    if constexpr (N < TMax) {
+        if (nt != N) return dispatch_slices<R, N + 1, TMax, Tile>(nt, a, out);
+    }
+    Tile<R, N>::run(a, out);
+}
+
+template <int R, int NT>
 struct TileQ4_0 {
-static void run(const TileArgs &a, float *out) {
+static void run(const SliceArgs<R> &a, float *out) {
     constexpr int L = f32v::size;
-    const uint8_t *qs0 = a.group + a.h * L * 4;
-    const uint8_t *d0 = a.group + a.h * L * 2;
     const i32v mask(0x0F0F0F0F);
-    f32v acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
+    const uint8_t *row[NT];
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) row[t] = a.act + t * a.act_row_bytes;
+    f32v acc[R][NT];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        const uint8_t *q = qs0 + quants_at<4>(b);
-        const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(d0 + scales_at<4>(b)));
-        i32v lo[4], hi[4];
+        i32v s[R][NT];
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) {
+            const i32v c8(load_i32(row[t] + a.off.c8 + b * 4));
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) s[r][t] = c8;
+        }
+#pragma GCC unroll 4
         for (int j = 0; j < 4; ++j) {
-            const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
-            lo[j] = raw & mask;
-            hi[j] = (raw >> 4) & mask;
-        }
-        for (int t = 0; t < NT; ++t) {
-            const uint8_t *row = a.act + t * a.act_row_bytes;
-            const uint8_t *aq = row + b * sizeof(quant::BlockQ8_0) + 2;
-            // Two dependency chains (exact integers, so the split changes nothing): with
-            // one or two tokens there is otherwise too little independent work per block.
-            i32v s(load_i32(row + a.off.c8 + b * 4)), s2(0);
-            for (int j = 0; j < 4; ++j) {
-                s = dot_u8s8(s, lo[j], i32v(load_i32(aq + 4 * j)));
-                s2 = dot_u8s8(s2, hi[j], i32v(load_i32(aq + 16 + 4 * j)));
+            i32v lo[R], hi[R];
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) {
+                const uint8_t *q = a.group[r] + a.h[r] * L * 4 + quants_at<4>(b) + j * 64;
+                const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q));
+                lo[r] = raw & mask;
+                hi[r] = (raw >> 4) & mask;
             }
-            s += s2;
+#pragma GCC unroll 16
+            for (int t = 0; t < NT; ++t) {
+                const uint8_t *aq = row[t] + b * sizeof(quant::BlockQ8_0) + 2;
+                const i32v xl(load_i32(aq + 4 * j)), xh(load_i32(aq + 16 + 4 * j));
+#pragma GCC unroll 16
+                for (int r = 0; r < R; ++r) {
+                    s[r][t] = dot_u8s8(s[r][t], lo[r], xl);
+                    s[r][t] = dot_u8s8(s[r][t], hi[r], xh);
+                }
+            }
+        }
+        f32v dw[R];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r)
+            dw[r] = load_f16(reinterpret_cast<const uint16_t *>(a.group[r] + a.h[r] * L * 2 + scales_at<4>(b)));
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) {
             float da;
-            std::memcpy(&da, row + a.off.d + b * 4, 4);
-            acc[t] = fmadd(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+            std::memcpy(&da, row[t] + a.off.d + b * 4, 4);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r)
+                acc[r][t] = fmadd(xsimd::batch_cast<float>(s[r][t]), dw[r] * f32v(da), acc[r][t]);
         }
     }
-    for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) acc[r][t].store_unaligned(out + (r * NT + t) * L);
 }
 };
 
-template <int NT>
+template <int R, int NT>
 struct TileQ8_0 {
-static void run(const TileArgs &a, float *out) {
+static void run(const SliceArgs<R> &a, float *out) {
     constexpr int L = f32v::size;
-    const uint8_t *qs0 = a.group + a.h * L * 4;
-    const uint8_t *d0 = a.group + a.h * L * 2;
-    f32v acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = f32v(0.f);
+    const uint8_t *row[NT];
+#pragma GCC unroll 16
+    for (int t = 0; t < NT; ++t) row[t] = a.act + t * a.act_row_bytes;
+    f32v acc[R][NT];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        const uint8_t *q = qs0 + quants_at<8>(b);
-        const f32v dw = load_f16(reinterpret_cast<const uint16_t *>(d0 + scales_at<8>(b)));
-        i32v wq[8];
-        for (int j = 0; j < 8; ++j)
-            wq[j] = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q + j * 64));
+        i32v s[R][NT];
+#pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
-            const uint8_t *row = a.act + t * a.act_row_bytes;
-            const uint8_t *aq = row + b * sizeof(quant::BlockQ8_0) + 2;
-            i32v s = Tag::vnni ? i32v(load_i32(row + a.off.c128 + b * 4)) : i32v(0), s2(0);
-            for (int j = 0; j < 8; j += 2) {
-                s = dot_q8w(s, wq[j], i32v(load_i32(aq + 4 * j)));
-                s2 = dot_q8w(s2, wq[j + 1], i32v(load_i32(aq + 4 * j + 4)));
+            const i32v c = Tag::vnni ? i32v(load_i32(row[t] + a.off.c128 + b * 4)) : i32v(0);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) s[r][t] = c;
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) {
+            i32v w[R];
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r)
+                w[r] = i32v::load_unaligned(reinterpret_cast<const int32_t *>(
+                    a.group[r] + a.h[r] * L * 4 + quants_at<8>(b) + j * 64));
+#pragma GCC unroll 16
+            for (int t = 0; t < NT; ++t) {
+                const i32v x(load_i32(row[t] + b * sizeof(quant::BlockQ8_0) + 2 + 4 * j));
+#pragma GCC unroll 16
+                for (int r = 0; r < R; ++r) s[r][t] = dot_q8w(s[r][t], w[r], x);
             }
-            s += s2;
+        }
+        f32v dw[R];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r)
+            dw[r] = load_f16(reinterpret_cast<const uint16_t *>(a.group[r] + a.h[r] * L * 2 + scales_at<8>(b)));
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) {
             float da;
-            std::memcpy(&da, row + a.off.d + b * 4, 4);
-            acc[t] = fmadd(xsimd::batch_cast<float>(s), dw * f32v(da), acc[t]);
+            std::memcpy(&da, row[t] + a.off.d + b * 4, 4);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r)
+                acc[r][t] = fmadd(xsimd::batch_cast<float>(s[r][t]), dw[r] * f32v(da), acc[r][t]);
         }
     }
-    for (int t = 0; t < NT; ++t) acc[t].store_unaligned(out + t * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) acc[r][t].store_unaligned(out + (r * NT + t) * L);
 }
 };
 
-// Drives the tiles over the row range and all tokens. Tile holds TMax tokens.
-template <int Lines, int TMax, template <int> class Tile>
+// Drives the tiles over the row range and all tokens: R slices at a time (one at the end),
+// TMax tokens at a time.
+template <int Lines, int R, int TMax, template <int, int> class Tile>
 void gemm_q(const GemmArgs &g) {
     constexpr int L = f32v::size;
     const int64_t nb = g.cols / 32;
@@ -263,24 +333,37 @@ void gemm_q(const GemmArgs &g) {
     const Q8xOffsets off = q8x_offsets(g.cols);
     const auto *packed = static_cast<const uint8_t *>(g.packed);
     const auto *act = static_cast<const uint8_t *>(g.act);
-    alignas(64) float out[TMax * L];
+    alignas(64) float out[R * TMax * L];
+    // Slice k covers rows r0 + k * L ..; r0 is a multiple of the 16-row group.
+    const int64_t n_slices = (g.r1 - g.r0 + L - 1) / L;
+    auto run = [&]<int RR>(int64_t k, int64_t t, int nt) {
+        SliceArgs<RR> sa;
+        for (int r = 0; r < RR; ++r) {
+            const int64_t rs = g.r0 + (k + r) * L;
+            sa.group[r] = packed + static_cast<size_t>(rs / k_group) * gb;
+            sa.h[r] = static_cast<int>(rs % k_group) / L;
+        }
+        sa.nb = nb;
+        sa.act = act + t * g.act_row_bytes;
+        sa.act_row_bytes = g.act_row_bytes;
+        sa.off = off;
+        dispatch_slices<RR, 1, TMax, Tile>(nt, sa, out);
+        for (int r = 0; r < RR; ++r) {
+            const int64_t rs = g.r0 + (k + r) * L;
+            const int nrow = static_cast<int>(std::min<int64_t>(L, g.r1 - rs));
+            for (int i = 0; i < nt; ++i)
+                std::memcpy(g.y + (t + i) * g.ldy + rs, out + (r * nt + i) * L, nrow * sizeof(float));
+        }
+    };
     for (int64_t t0 = 0; t0 < g.n_tokens; t0 += k_token_chunk) {
         const int64_t t1 = std::min(g.n_tokens, t0 + k_token_chunk);
-        for (int64_t r = g.r0; r < g.r1; r += k_group) {
-            const uint8_t *grp = packed + static_cast<size_t>(r / k_group) * gb;
-            for (int h = 0; h < k_group / L; ++h) {
-                const int64_t rh = r + h * L;
-                if (rh >= g.r1) break;
-                const int nrow = static_cast<int>(std::min<int64_t>(L, g.r1 - rh));
-                for (int64_t t = t0; t < t1; t += TMax) {
-                    const int nt = static_cast<int>(std::min<int64_t>(TMax, t1 - t));
-                    const TileArgs ta{grp, nb, act + t * g.act_row_bytes, g.act_row_bytes, off, h};
-                    dispatch_tile<1, TMax, Tile>(nt, ta, out);
-                    for (int k = 0; k < nt; ++k)
-                        std::memcpy(g.y + (t + k) * g.ldy + rh, out + k * L, nrow * sizeof(float));
-                }
-            }
-        }
+        int64_t k = 0;
+        for (; k + R <= n_slices; k += R)
+            for (int64_t t = t0; t < t1; t += TMax)
+                run.template operator()<R>(k, t, static_cast<int>(std::min<int64_t>(TMax, t1 - t)));
+        for (; k < n_slices; ++k)
+            for (int64_t t = t0; t < t1; t += TMax)
+                run.template operator()<1>(k, t, static_cast<int>(std::min<int64_t>(TMax, t1 - t)));
     }
 }
 
