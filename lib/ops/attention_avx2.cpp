@@ -6,6 +6,8 @@
 namespace ember::ops {
 
 void attention_convert_avx2(const AttentionArgs &a, int g) { attention_convert(a, g); }
-void attention_head_avx2(const AttentionArgs &a, int h) { attention_head(a, h); }
+void attention_head_avx2(const AttentionArgs &a, int h, int64_t t0, int64_t t1, int slot) {
+    attention_head(a, h, t0, t1, slot);
+}
 
 }  // namespace ember::ops

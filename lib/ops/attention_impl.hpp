@@ -16,9 +16,14 @@
 #endif
 #include "quant/fp16.hpp"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -36,15 +41,18 @@ struct AttentionArgs {
 };
 
 // Scratch layout: per kv head [n_ctx, head_dim_k + head_dim_v] f32 keys/values (fp16 cache),
-// then per query head n_ctx scores, head_dim_k query, head_dim_v accumulator.
+// then per task (query head x part of the batch, k_query_parts per head) n_ctx scores,
+// head_dim_k query, head_dim_v accumulator.
 size_t attention_kv_slot_floats(const AttentionShape &s, int64_t n_ctx);
 size_t attention_head_slot_floats(const AttentionShape &s, int64_t n_ctx);
 // Phase 1 (fp16 cache only): kv head g's visible rows to f32, once per call.
 void attention_convert_base(const AttentionArgs &a, int g);
 void attention_convert_avx2(const AttentionArgs &a, int g);
 // Phase 2: every query of the batch for query head h.
-void attention_head_base(const AttentionArgs &a, int h);
-void attention_head_avx2(const AttentionArgs &a, int h);
+// Phase 2: queries t0..t1-1 of the batch for query head h, in scratch slot `slot`.
+constexpr int k_query_parts = 2;
+void attention_head_base(const AttentionArgs &a, int h, int64_t t0, int64_t t1, int slot);
+void attention_head_avx2(const AttentionArgs &a, int h, int64_t t0, int64_t t1, int slot);
 
 namespace {
 
@@ -77,6 +85,144 @@ float dot(const float *a, const float *b, int n) {
     float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     for (; i < n; ++i) s += a[i] * b[i];
     return s;
+}
+
+// e^x for the softmax weights, the same bits in both builds: Cody-Waite reduction by ln 2 and
+// a degree-6 polynomial (Cephes' expf coefficients, about 1 ulp), each step one rounded
+// float operation in a fixed order, so the AVX2 lanes and the scalar loop agree. llama.cpp
+// also takes its own vector exp here rather than libm's.
+constexpr float k_exp_lo = -87.33654f, k_exp_hi = 88.0f;
+constexpr float k_log2e = 1.44269504088896341f, k_ln2_hi = 0.693359375f, k_ln2_lo = -2.12194440e-4f;
+constexpr float k_exp_p[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                              4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
+float exp_softmax(float x) {
+    if (x != x) return x;
+    if (x < k_exp_lo) return 0.0f;
+    if (x > k_exp_hi) return std::numeric_limits<float>::infinity();
+    const float n = std::nearbyint(x * k_log2e);  // round half to even, as the vector path
+    float r = x - n * k_ln2_hi;
+    r = r - n * k_ln2_lo;
+    float p = k_exp_p[0];
+    for (int i = 1; i < 6; ++i) p = p * r + k_exp_p[i];
+    const float y = (p * (r * r) + r) + 1.0f;
+    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+#if defined(__AVX2__)
+__m256 exp_softmax8(__m256 x) {
+    const __m256 lo = _mm256_set1_ps(k_exp_lo), hi = _mm256_set1_ps(k_exp_hi);
+    const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);  // keeps the int conversion in range
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(k_log2e)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_sub_ps(xc, _mm256_mul_ps(n, _mm256_set1_ps(k_ln2_hi)));
+    r = _mm256_sub_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(k_ln2_lo)));
+    __m256 p = _mm256_set1_ps(k_exp_p[0]);
+    for (int i = 1; i < 6; ++i) p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(k_exp_p[i]));
+    const __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1.0f));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    __m256 out = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    out = _mm256_blendv_ps(out, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    out = _mm256_blendv_ps(out, _mm256_set1_ps(std::numeric_limits<float>::infinity()), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+    return _mm256_blendv_ps(out, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+#endif
+
+// The largest of n scores, NaNs skipped (max is exact: any order gives the same value).
+float max_score(const float *x, int64_t n) {
+    float mx = -std::numeric_limits<float>::infinity();
+    int64_t j = 0;
+#if defined(__AVX2__)
+    __m256 m = _mm256_set1_ps(mx);
+    for (; j + 8 <= n; j += 8) m = _mm256_max_ps(_mm256_loadu_ps(x + j), m);  // a NaN lane keeps m
+    alignas(32) float t[8];
+    _mm256_store_ps(t, m);
+    for (float v : t) mx = std::max(mx, v);
+#endif
+    for (; j < n; ++j) mx = std::max(mx, x[j]);
+    return mx;
+}
+
+// Softmax weights in place: w[j] = e^(w[j] - mx) / sum, the sum taken in double in j order;
+// rounded to fp16 when they will meet an fp16 V (as llama.cpp does).
+void softmax_weights(float *w, int64_t n, float mx, bool half) {
+    int64_t j = 0;
+#if defined(__AVX2__)
+    const __m256 m = _mm256_set1_ps(mx);
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(w + j, exp_softmax8(_mm256_sub_ps(_mm256_loadu_ps(w + j), m)));
+#endif
+    for (; j < n; ++j) w[j] = exp_softmax(w[j] - mx);
+    // Eight double sums, element j into sum j mod 8, joined as (0+4)+(1+5) + (2+6)+(3+7):
+    // the vector lanes' order, kept by the scalar loop, instead of one latency-bound chain.
+    double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    j = 0;
+#if defined(__AVX2__)
+    __m256d s_lo = _mm256_setzero_pd(), s_hi = _mm256_setzero_pd();
+    for (; j + 8 <= n; j += 8) {
+        s_lo = _mm256_add_pd(s_lo, _mm256_cvtps_pd(_mm_loadu_ps(w + j)));
+        s_hi = _mm256_add_pd(s_hi, _mm256_cvtps_pd(_mm_loadu_ps(w + j + 4)));
+    }
+    _mm256_storeu_pd(p, s_lo);
+    _mm256_storeu_pd(p + 4, s_hi);
+#endif
+    for (; j < n; ++j) p[j % 8] += static_cast<double>(w[j]);
+    const double sum = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+    const float inv = static_cast<float>(1.0 / sum);
+    j = 0;
+#if defined(__AVX2__)
+    const __m256 vi = _mm256_set1_ps(inv);
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(w + j), vi);
+        if (half) v = _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm256_storeu_ps(w + j, v);
+    }
+#endif
+    for (; j < n; ++j) {
+        const float v = w[j] * inv;
+        w[j] = half ? round_fp16(v) : v;
+    }
+}
+
+// Scores of one query against n keys (rows k, k + ks, ...): out[j] = dot(q, key j, hk) * scale.
+// The AVX2 build does eight keys at a time with the query loaded once per eight columns; each
+// key keeps dot()'s order (lane l sums columns i = l mod 8 in turn, the same tree, then the
+// tail), so both builds give the same bits.
+#if defined(__AVX2__)
+void scores8(const float *q, const float *k, int64_t ks, int hk, float scale, float *out) {
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= hk; i += 8) {
+        const __m256 qv = _mm256_loadu_ps(q + i);
+        for (int r = 0; r < 8; ++r)
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(qv, _mm256_loadu_ps(k + r * ks + i)));
+    }
+    // hadd pairs lanes (0+1), (2+3) per 128-bit half; twice gives (0+1)+(2+3) and
+    // (4+5)+(6+7) of four keys, and the last add joins the halves: dot()'s tree exactly.
+    const __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
+    const __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
+    const __m256 a = _mm256_hadd_ps(h01, h23), b = _mm256_hadd_ps(h45, h67);
+    __m256 sum = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+    if (i < hk) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, sum);
+        for (int r = 0; r < 8; ++r)
+            for (int c = i; c < hk; ++c) t[r] += q[c] * k[r * ks + c];
+        sum = _mm256_load_ps(t);
+    }
+    _mm256_storeu_ps(out, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
+}
+#endif
+
+void scores(const float *q, const float *k, int64_t ks, int64_t n, int hk, float scale, float *out) {
+    int64_t j = 0;
+#if defined(__AVX2__)
+    for (; j + 8 <= n; j += 8) scores8(q, k + j * ks, ks, hk, scale, out + j);
+#endif
+    for (; j < n; ++j) out[j] = dot(q, k + j * ks, hk) * scale;
 }
 
 // q . k in double: ggml's f16 dot sums its scalar tail (all of it for heads under 64) so.
@@ -143,6 +289,20 @@ void fp16_row_to_f32(const uint16_t *src, float *dst, int n) {
 void weighted_sum(const float *w, const float *v, int64_t vstride, int64_t n, int hv, float *o) {
     constexpr int chunk = 64;  // 8 AVX2 accumulators: enough independent sums to hide the add latency
     int i0 = 0;
+#if defined(__AVX2__)
+    // The same sums with the accumulators pinned in registers (GCC kept the array on the stack).
+    for (; i0 + chunk <= hv; i0 += chunk) {
+        __m256 acc[8];
+        for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < n; ++j) {
+            const float *vr = v + j * vstride + i0;
+            const __m256 wj = _mm256_set1_ps(w[j]);
+            for (int c = 0; c < 8; ++c)
+                acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(wj, _mm256_loadu_ps(vr + 8 * c)));
+        }
+        for (int c = 0; c < 8; ++c) _mm256_storeu_ps(o + i0 + 8 * c, acc[c]);
+    }
+#endif
     for (; i0 + chunk <= hv; i0 += chunk) {
         float acc[chunk] = {};
         for (int64_t j = 0; j < n; ++j) {
@@ -179,12 +339,12 @@ void attention_convert(const AttentionArgs &args, int g) {
     }
 }
 
-void attention_head(const AttentionArgs &args, int h) {
+void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, int slot) {
     const AttentionShape &s = *args.s;
     const KvCache &kv = *args.kv;
     const int l = args.l;
     const float *q = args.q;
-    const int64_t ldq = args.ldq, n_tokens = args.n_tokens, pos0 = args.pos0, ldo = args.ldo;
+    const int64_t ldq = args.ldq, pos0 = args.pos0, ldo = args.ldo;
     float *out = args.out, *scratch = args.scratch;
     const int g = h / (s.n_head / s.n_head_kv);
     const int hk = s.head_dim_k, hv = s.head_dim_v;
@@ -195,7 +355,7 @@ void attention_head(const AttentionArgs &args, int h) {
 
     const size_t kv_slot = attention_kv_slot_floats(s, n_ctx);
     float *hbase = scratch + kv_slot * static_cast<size_t>(s.n_head_kv) +
-                   attention_head_slot_floats(s, n_ctx) * static_cast<size_t>(h);
+                   attention_head_slot_floats(s, n_ctx) * static_cast<size_t>(slot);
     Slots sl{hbase, hbase + n_ctx, hbase + n_ctx + hk};
     // Rows of this head's keys/values for positions first..last-1, as f32.
     const float *krows, *vrows;
@@ -211,7 +371,7 @@ void attention_head(const AttentionArgs &args, int h) {
         kstride = kv.k_dim();
         vstride = kv.v_dim();
     }
-    for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t t = t0; t < t1; ++t) {
         const int64_t p = pos0 + t;
         const int64_t lo = s.window > 0 ? std::max<int64_t>(0, p - s.window + 1) : 0;
         const float *qh = q + t * ldq + static_cast<int64_t>(h) * hk;
@@ -225,25 +385,10 @@ void attention_head(const AttentionArgs &args, int h) {
                       sl.acc, o);
             continue;
         }
-        float mx = -std::numeric_limits<float>::infinity();
-        for (int64_t j = lo; j <= p; ++j) {
-            const float sc = dot(qh, krows + (j - first) * kstride, hk) * s.scale;
-            sl.scores[j - lo] = sc;
-            mx = std::max(mx, sc);
-        }
-        double sum = 0.0;
-        for (int64_t j = lo; j <= p; ++j) {
-            const float e = std::exp(sl.scores[j - lo] - mx);
-            sl.scores[j - lo] = e;
-            sum += static_cast<double>(e);
-        }
-        const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = lo; j <= p; ++j) {
-            float w = sl.scores[j - lo] * inv;
-            if (half) w = round_fp16(w);  // probabilities meet an fp16 V as fp16
-            sl.scores[j - lo] = w;
-        }
-        weighted_sum(sl.scores, vrows + (lo - first) * vstride, vstride, p - lo + 1, hv, o);
+        const int64_t n = p - lo + 1;
+        scores(qh, krows + (lo - first) * kstride, kstride, n, hk, s.scale, sl.scores);
+        softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
+        weighted_sum(sl.scores, vrows + (lo - first) * vstride, vstride, n, hv, o);
     }
 }
 
