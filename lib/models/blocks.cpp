@@ -10,7 +10,8 @@
 namespace ember::models {
 
 WorkspaceShape decoder_workspace(const HParams &hp, const ops::AttentionShape &attn, int64_t n_batch,
-                                 int64_t n_ctx, std::span<const ops::Weight *const> weights) {
+                                 int64_t n_ctx, std::span<const ops::Weight *const> weights,
+                                 std::span<const ops::Weight *const> ffn) {
     WorkspaceShape s;
     s.n_batch = n_batch;
     s.x = hp.n_embd;
@@ -19,9 +20,12 @@ WorkspaceShape decoder_workspace(const HParams &hp, const ops::AttentionShape &a
     s.v = hp.v_dim();
     s.attn = int64_t{hp.n_head} * hp.head_dim_v;
     s.ff = hp.n_ff;
+    s.ff_rows = std::min(n_batch, k_ffn_slice);
     s.attn_scratch_floats = ops::attention_scratch_floats(attn, n_ctx);
     for (const ops::Weight *w : weights)
         if (w->rows() > 0) s.matmul_scratch_bytes = std::max(s.matmul_scratch_bytes, ops::matmul_scratch_bytes(*w, n_batch));
+    for (const ops::Weight *w : ffn)
+        if (w->rows() > 0) s.matmul_scratch_bytes = std::max(s.matmul_scratch_bytes, ops::matmul_scratch_bytes(*w, s.ff_rows));
     return s;
 }
 

@@ -139,9 +139,12 @@ Decoder::Decoder(const gguf::File &file, const DecoderConfig &config)
 }
 
 WorkspaceShape Decoder::workspace_shape(int64_t n_batch, int64_t n_ctx) const {
-    std::vector<const ops::Weight *> w{&output_};
-    for (const Layer &L : layers_) w.insert(w.end(), {&L.wqkv, &L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down});
-    WorkspaceShape s = decoder_workspace(hp_, attn_, n_batch, n_ctx, w);
+    std::vector<const ops::Weight *> w{&output_}, ffn;
+    for (const Layer &L : layers_) {
+        w.insert(w.end(), {&L.wqkv, &L.wq, &L.wk, &L.wv, &L.wo});
+        ffn.insert(ffn.end(), {&L.gate, &L.up, &L.down});
+    }
+    WorkspaceShape s = decoder_workspace(hp_, attn_, n_batch, n_ctx, w, ffn);
     if (fused_qkv_) s.q += 2 * hp_.k_dim();  // q | k | v rows side by side
     if (fused_up_) s.ff = 2 * hp_.n_ff;       // gate | up
     return s;
@@ -198,17 +201,22 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
         }
         ops::matmul(L.wo, ws.attn.data(), n, h, mm);  // [n, n_embd]
         ops::add_into(x, h, n * n_embd);
-        // x = x + Wdown (silu(Wgate h) * Wup h),  h = rmsnorm(x) * ffn_norm
+        // x = x + Wdown (silu(Wgate h) * Wup h),  h = rmsnorm(x) * ffn_norm, in slices of
+        // m tokens (k_ffn_slice: the result is the same, the buffers smaller)
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
-        if (fused_up_) {
-            ops::matmul(L.up, h, n, a, mm);  // [n, 2*n_ff]: gate | up
-            for (int64_t t = 0; t < n; ++t) ops::swiglu(a + t * 2 * n_ff, a + t * 2 * n_ff + n_ff, n_ff, b + t * n_ff);
-            ops::matmul(L.down, b, n, h, mm);  // [n, n_embd]
-        } else {
-            ops::matmul(L.gate, h, n, a, mm);  // [n, n_ff]
-            ops::matmul(L.up, h, n, b, mm);    // [n, n_ff]
-            ops::swiglu(a, b, n * n_ff, a);
-            ops::matmul(L.down, a, n, h, mm);  // [n, n_embd]
+        for (int64_t t0 = 0; t0 < n; t0 += ws.shape.ff_rows) {
+            const int64_t m = std::min(ws.shape.ff_rows, n - t0);
+            float *hs = h + t0 * n_embd;
+            if (fused_up_) {
+                ops::matmul(L.up, hs, m, a, mm);  // [m, 2*n_ff]: gate | up
+                for (int64_t t = 0; t < m; ++t) ops::swiglu(a + t * 2 * n_ff, a + t * 2 * n_ff + n_ff, n_ff, b + t * n_ff);
+                ops::matmul(L.down, b, m, hs, mm);  // [m, n_embd]
+            } else {
+                ops::matmul(L.gate, hs, m, a, mm);  // [m, n_ff]
+                ops::matmul(L.up, hs, m, b, mm);    // [m, n_ff]
+                ops::swiglu(a, b, m * n_ff, a);
+                ops::matmul(L.down, a, m, hs, mm);  // [m, n_embd]
+            }
         }
         ops::add_into(x, h, n * n_embd);
     }

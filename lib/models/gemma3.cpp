@@ -137,8 +137,12 @@ Gemma3::Gemma3(const gguf::File &file) : hp_(read_decoder_hparams(file, "gemma3"
 
 WorkspaceShape Gemma3::workspace_shape(int64_t n_batch, int64_t n_ctx) const {
     std::vector<const ops::Weight *> w{&output_};
-    for (const Layer &L : layers_) w.insert(w.end(), {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down});
-    return decoder_workspace(hp_, attn_global_, n_batch, n_ctx, w);
+    std::vector<const ops::Weight *> ffn;
+    for (const Layer &L : layers_) {
+        w.insert(w.end(), {&L.wq, &L.wk, &L.wv, &L.wo});
+        ffn.insert(ffn.end(), {&L.gate, &L.up, &L.down});
+    }
+    return decoder_workspace(hp_, attn_global_, n_batch, n_ctx, w, ffn);
 }
 
 // ---- forward pass ------------------------------------------------------------------------
@@ -174,12 +178,17 @@ void Gemma3::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache
         ops::matmul(L.wo, ws.attn.data(), n, h, mm);  // [n, n_embd]
         ops::rms_norm(h, L.post_attn_norm, n, n_embd, eps, h);
         ops::add_into(x, h, n * n_embd);
-        // GELU-gated feed-forward, normalised before and after
+        // GELU-gated feed-forward, normalised before and after; in slices of m tokens
+        // (k_ffn_slice: the result is the same, the buffers smaller)
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
-        ops::matmul(L.gate, h, n, a, mm);  // [n, n_ff]
-        ops::matmul(L.up, h, n, b, mm);    // [n, n_ff]
-        ops::geglu(a, b, n * n_ff, a);
-        ops::matmul(L.down, a, n, h, mm);  // [n, n_embd]
+        for (int64_t t0 = 0; t0 < n; t0 += ws.shape.ff_rows) {
+            const int64_t m = std::min(ws.shape.ff_rows, n - t0);
+            float *hs = h + t0 * n_embd;
+            ops::matmul(L.gate, hs, m, a, mm);  // [m, n_ff]
+            ops::matmul(L.up, hs, m, b, mm);    // [m, n_ff]
+            ops::geglu(a, b, m * n_ff, a);
+            ops::matmul(L.down, a, m, hs, mm);  // [m, n_embd]
+        }
         ops::rms_norm(h, L.post_ffn_norm, n, n_embd, eps, h);
         ops::add_into(x, h, n * n_embd);
     }

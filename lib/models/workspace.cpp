@@ -19,7 +19,7 @@ size_t floats(int64_t n_batch, int64_t width) {
 Workspace::Workspace(const WorkspaceShape &s) : shape(s) {
     const int64_t b = s.n_batch;
     const size_t nx = floats(b, s.x), nq = floats(b, s.q), nk = floats(b, s.k),
-                 nv = floats(b, s.v), na = floats(b, s.attn), nf = floats(b, s.ff);
+                 nv = floats(b, s.v), na = floats(b, s.attn), nf = floats(s.ff_rows, s.ff);
     try {
         x.resize(nx);
         xn.resize(nx);

@@ -16,6 +16,7 @@ struct WorkspaceShape {
     int64_t k = 0, v = 0;  // this batch's keys / values: k_dim, v_dim
     int64_t attn = 0;      // attention output: n_head*head_dim_v
     int64_t ff = 0;        // each of the two FFN buffers: n_ff (2*n_ff for fused gate|up)
+    int64_t ff_rows = 0;   // tokens the FFN buffers hold: the FFN runs in slices of this many
     size_t attn_scratch_floats = 0;
     size_t matmul_scratch_bytes = 0;
 };
@@ -31,8 +32,8 @@ struct Workspace {
     std::vector<float> k;     // [n_batch, k_dim]
     std::vector<float> v;     // [n_batch, v_dim]
     std::vector<float> attn;  // [n_batch, n_head*head_dim_v]
-    std::vector<float> ff_a;  // [n_batch, shape.ff]
-    std::vector<float> ff_b;  // [n_batch, shape.ff]
+    std::vector<float> ff_a;  // [ff_rows, shape.ff]
+    std::vector<float> ff_b;  // [ff_rows, shape.ff]
     std::vector<float> attn_scratch;
     std::vector<std::byte> mm_scratch;
 

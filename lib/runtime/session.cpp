@@ -38,8 +38,9 @@ const SessionOptions &check_fits(const models::Model &model, const SessionOption
                            static_cast<long double>(hp.k_dim() + hp.v_dim()) *
                            (o.kv_type == ops::KvType::f16 ? 2 : 4);
     const models::WorkspaceShape ws = model.arch().workspace_shape(o.n_batch, o.n_ctx);
-    const long double per_token = 2.0L * ws.x + ws.q + ws.k + ws.v + ws.attn + 2.0L * ws.ff;
+    const long double per_token = 2.0L * ws.x + ws.q + ws.k + ws.v + ws.attn;
     const long double buffers = 4.0L * (per_token * static_cast<long double>(ws.n_batch) +
+                                        2.0L * ws.ff * static_cast<long double>(ws.ff_rows) +
                                         static_cast<long double>(ws.attn_scratch_floats) +
                                         static_cast<long double>(hp.n_vocab)) +
                                 static_cast<long double>(ws.matmul_scratch_bytes);
