@@ -221,10 +221,15 @@ static void run(const SliceArgs<R> &a, float *out) {
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        i32v s[R][NT];
+        // With few tiles of work (decode) a second dependency chain per accumulator keeps the
+        // dot latency from stalling the weight stream; exact integers, so the same sums.
+        constexpr bool split = R * NT <= 2;
+        i32v s[R][NT], s2[R][NT];
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
             const i32v c8(load_i32(row[t] + a.off.c8 + b * 4));
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) s2[r][t] = i32v(0);
 #pragma GCC unroll 16
             for (int r = 0; r < R; ++r) s[r][t] = c8;
         }
@@ -245,7 +250,8 @@ static void run(const SliceArgs<R> &a, float *out) {
 #pragma GCC unroll 16
                 for (int r = 0; r < R; ++r) {
                     s[r][t] = dot_u8s8(s[r][t], lo[r], xl);
-                    s[r][t] = dot_u8s8(s[r][t], hi[r], xh);
+                    if constexpr (split) s2[r][t] = dot_u8s8(s2[r][t], hi[r], xh);
+                    else s[r][t] = dot_u8s8(s[r][t], hi[r], xh);
                 }
             }
         }
@@ -259,7 +265,7 @@ static void run(const SliceArgs<R> &a, float *out) {
             std::memcpy(&da, row[t] + a.off.d + b * 4, 4);
 #pragma GCC unroll 16
             for (int r = 0; r < R; ++r)
-                acc[r][t] = fmadd(xsimd::batch_cast<float>(s[r][t]), dw[r] * f32v(da), acc[r][t]);
+                acc[r][t] = fmadd(xsimd::batch_cast<float>(split ? s[r][t] + s2[r][t] : s[r][t]), dw[r] * f32v(da), acc[r][t]);
         }
     }
 #pragma GCC unroll 16
@@ -282,9 +288,12 @@ static void run(const SliceArgs<R> &a, float *out) {
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        i32v s[R][NT];
+        constexpr bool split = R * NT <= 2;  // as in TileQ4_0
+        i32v s[R][NT], s2[R][NT];
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) s2[r][t] = i32v(0);
             const i32v c = Tag::vnni ? i32v(load_i32(row[t] + a.off.c128 + b * 4)) : i32v(0);
 #pragma GCC unroll 16
             for (int r = 0; r < R; ++r) s[r][t] = c;
@@ -300,7 +309,10 @@ static void run(const SliceArgs<R> &a, float *out) {
             for (int t = 0; t < NT; ++t) {
                 const i32v x(load_i32(row[t] + b * sizeof(quant::BlockQ8_0) + 2 + 4 * j));
 #pragma GCC unroll 16
-                for (int r = 0; r < R; ++r) s[r][t] = dot_q8w(s[r][t], w[r], x);
+                for (int r = 0; r < R; ++r) {
+                    if (split && j % 2) s2[r][t] = dot_q8w(s2[r][t], w[r], x);
+                    else s[r][t] = dot_q8w(s[r][t], w[r], x);
+                }
             }
         }
         f32v dw[R];
@@ -313,7 +325,7 @@ static void run(const SliceArgs<R> &a, float *out) {
             std::memcpy(&da, row[t] + a.off.d + b * 4, 4);
 #pragma GCC unroll 16
             for (int r = 0; r < R; ++r)
-                acc[r][t] = fmadd(xsimd::batch_cast<float>(s[r][t]), dw[r] * f32v(da), acc[r][t]);
+                acc[r][t] = fmadd(xsimd::batch_cast<float>(split ? s[r][t] + s2[r][t] : s[r][t]), dw[r] * f32v(da), acc[r][t]);
         }
     }
 #pragma GCC unroll 16
@@ -357,8 +369,11 @@ void gemm_q(const GemmArgs &g) {
     };
     for (int64_t t0 = 0; t0 < g.n_tokens; t0 += k_token_chunk) {
         const int64_t t1 = std::min(g.n_tokens, t0 + k_token_chunk);
+        // Decode (a token or two) runs one slice at a time: measured faster there (its weights
+        // stream from memory, and shorter per-block work lets more loads run ahead).
         int64_t k = 0;
-        for (; k + R <= n_slices; k += R)
+        if (t1 - t0 > 2)
+            for (; k + R <= n_slices; k += R)
             for (int64_t t = t0; t < t1; t += TMax)
                 run.template operator()<R>(k, t, static_cast<int>(std::min<int64_t>(TMax, t1 - t)));
         for (; k < n_slices; ++k)
