@@ -153,6 +153,25 @@ void run_bandwidth(benchmark::State &state, int threads) {
     state.counters["GB/s"] = gbs;
 }
 
+}  // namespace
+double ember_bench_dpbusd_rate(long iters);  // int8_peak.cpp (AVX-512 VNNI only)
+namespace {
+
+// int8_peak/avx512vnni/threads:N: the multiply-add ceiling of vpdpbusd (int8_peak.cpp) on N
+// threads at once, as GOP/s (2 per multiply-add, comparable with the matmul GFLOP/s).
+void run_int8_peak(benchmark::State &state, int threads) {
+    tbb::task_arena arena(threads);
+    std::vector<double> rate(static_cast<size_t>(threads));
+    for (auto _ : state)
+        arena.execute([&] {
+            tbb::parallel_for(0, threads, [&](int i) { rate[static_cast<size_t>(i)] = ember_bench_dpbusd_rate(20'000'000); },
+                              tbb::static_partitioner());
+        });
+    double total = 0;
+    for (double r : rate) total += r;
+    state.counters["GOP/s"] = 2.0 * total / 1e9;
+}
+
 const DType k_types[] = {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f16,
                          DType::f32,  DType::bf16, DType::q4_1, DType::q5_0, DType::q5_1, DType::q5_k};
 
@@ -162,8 +181,15 @@ int register_all() {
                                      [=](benchmark::State &st) { run_bandwidth(st, threads); })
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
+    if (isa_supported(Isa::avx512vnni))
+        for (int threads : {1, 2})
+            benchmark::RegisterBenchmark(fmt::format("int8_peak/avx512vnni/threads:{}", threads).c_str(),
+                                         [=](benchmark::State &st) { run_int8_peak(st, threads); })
+                ->UseRealTime()
+                ->Unit(benchmark::kMillisecond)
+                ->Iterations(3);
     for (DType type : k_types)
-        for (Isa isa : {Isa::avx512vnni, Isa::avx512, Isa::avx2, Isa::scalar}) {
+        for (Isa isa : {Isa::avx512vnni, Isa::avx512, Isa::avxvnni, Isa::avx2, Isa::scalar}) {
             if (!isa_supported(isa)) continue;
             for (Shape s : k_shapes) {
                 for (int threads : {1, 2})

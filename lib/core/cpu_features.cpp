@@ -91,8 +91,8 @@ Isa choose() {
     }
     const std::optional<Isa> forced = parse_isa(env);
     if (!forced) {
-        log_line(fmt::format("ember: warning: EMBER_ISA={} is not one of scalar, avx2, avx512, "
-                             "avx512vnni; using {} kernels", env, isa_name(best)));
+        log_line(fmt::format("ember: warning: EMBER_ISA={} is not one of scalar, avx2, avxvnni, "
+                             "avx512, avx512vnni; using {} kernels", env, isa_name(best)));
         return best;
     }
     if (!isa_supported(*forced)) {
@@ -120,12 +120,13 @@ bool isa_supported(Isa isa) {
     case Isa::avx2: return avx2;
     case Isa::avx512: return avx512;
     case Isa::avx512vnni: return avx512 && f.avx512vnni;
+    case Isa::avxvnni: return avx2 && f.avxvnni;
     }
     return false;
 }
 
 Isa best_isa() {
-    for (Isa isa : {Isa::avx512vnni, Isa::avx512, Isa::avx2})
+    for (Isa isa : {Isa::avx512vnni, Isa::avx512, Isa::avxvnni, Isa::avx2})
         if (isa_supported(isa)) return isa;
     return Isa::scalar;
 }
@@ -141,12 +142,13 @@ std::string_view isa_name(Isa isa) {
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
     case Isa::avx512vnni: return "avx512vnni";
+    case Isa::avxvnni: return "avxvnni";
     }
     return "unknown";
 }
 
 std::optional<Isa> parse_isa(std::string_view name) {
-    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni})
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni, Isa::avxvnni})
         if (name == isa_name(isa)) return isa;
     return std::nullopt;
 }

@@ -1,7 +1,7 @@
 // core/cpu_features.hpp - which SIMD instruction sets this CPU and OS let ember use.
 //
 // The choice is made once per process (the only mutable global state ember has, see
-// DESIGN.md), logged by name, and can be forced with EMBER_ISA=scalar|avx2|avx512|avx512vnni.
+// DESIGN.md), logged by name, and can be forced with EMBER_ISA=scalar|avx2|avxvnni|avx512|avx512vnni.
 // Support means CPUID reports the instructions *and* XCR0 says the OS saves the YMM/ZMM
 // registers on a context switch; without the latter the instructions fault.
 #pragma once
@@ -11,12 +11,15 @@
 
 namespace ember {
 
-// Kernel families, in increasing order of capability. Each level implies the ones before:
+// Kernel families:
 //   avx2       AVX2 + FMA + F16C
 //   avx512     + AVX-512 F/BW/VL/DQ
 //   avx512vnni + AVX-512 VNNI (vpdpbusd on zmm)
-enum class Isa { scalar = 0, avx2 = 1, avx512 = 2, avx512vnni = 3 };
-inline constexpr int k_isa_count = 4;
+//   avxvnni    AVX2 + FMA + F16C + AVX-VNNI (VEX vpdpbusd on ymm; CPUs without AVX-512 have
+//              it too, so it sits beside the AVX-512 levels, not above or below them)
+// best_isa() prefers avx512vnni, avx512, avxvnni, avx2, scalar in that order.
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2, avx512vnni = 3, avxvnni = 4 };
+inline constexpr int k_isa_count = 5;
 
 struct CpuFeatures {
     bool avx2 = false, fma = false, f16c = false;

@@ -85,6 +85,7 @@ const MatmulKernel *find_kernel(Isa isa, DType type) {
     const MatmulKernel *k = nullptr;
     switch (isa) {
     case Isa::avx512vnni: k = avx512vnni_kernel(type); break;
+    case Isa::avxvnni: k = avxvnni_kernel(type); break;
     case Isa::avx512: k = avx512_kernel(type); break;
     case Isa::avx2: k = avx2_kernel(type); break;
     case Isa::scalar: break;

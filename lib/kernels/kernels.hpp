@@ -65,10 +65,11 @@ const MatmulKernel *find_kernel(Isa isa, DType type);
 // The scalar reference kernel (quant traits' vec_dot per element), nullptr as above.
 const MatmulKernel *scalar_kernel(DType type);
 
-// Per-ISA tables, defined in the *_avx2.cpp / *_avx512.cpp / *_avx512vnni.cpp files:
+// Per-ISA tables, defined in the *_avx2.cpp / *_avx512.cpp / *_avx512vnni.cpp / *_avxvnni.cpp files:
 // the kernel for `type`, or nullptr when that ISA has none (scalar is used instead).
 const MatmulKernel *avx2_kernel(DType type);
 const MatmulKernel *avx512_kernel(DType type);
 const MatmulKernel *avx512vnni_kernel(DType type);
+const MatmulKernel *avxvnni_kernel(DType type);
 
 }  // namespace ember::kernels

@@ -27,11 +27,38 @@ const DType k_types[] = {DType::f32,  DType::f16,  DType::bf16, DType::q4_0, DTy
                          DType::q5_0, DType::q5_1, DType::q8_0, DType::q2_k, DType::q3_k,
                          DType::q4_k, DType::q5_k, DType::q6_k};
 
+}  // namespace
+namespace ember::kernels {
+const MatmulKernel *avxvnni_evex_kernel(DType type);  // support/kernels_avxvnni_evex.cpp
+}
+namespace {
+
+// AVX-VNNI runs natively where the CPU has it, else through its EVEX twin where the CPU has
+// AVX-512 VNNI (the same instructions in another encoding), else not at all.
+bool avxvnni_testable() { return isa_supported(Isa::avxvnni) || isa_supported(Isa::avx512vnni); }
+
+const MatmulKernel *find_kernel(Isa isa, DType type) {
+    if (isa == Isa::avxvnni && !isa_supported(Isa::avxvnni)) {
+        const MatmulKernel *k = kernels::avxvnni_evex_kernel(type);
+        return k != nullptr ? k : kernels::scalar_kernel(type);
+    }
+    return kernels::find_kernel(isa, type);
+}
+
 std::vector<Isa> simd_isas() {
     std::vector<Isa> out;
     for (Isa isa : {Isa::avx2, Isa::avx512, Isa::avx512vnni})
         if (isa_supported(isa)) out.push_back(isa);
+    if (avxvnni_testable()) out.push_back(Isa::avxvnni);
     return out;
+}
+
+TEST_CASE("the AVX-VNNI kernels are tested on this host, natively or through their EVEX twin") {
+    if (!avxvnni_testable())
+        MESSAGE("AVX-VNNI kernels NOT tested: this CPU has neither AVX-VNNI nor AVX-512 VNNI");
+    else if (!isa_supported(Isa::avxvnni))
+        MESSAGE("AVX-VNNI kernels tested through their EVEX encoding (CPUID hides AVX-VNNI here)");
+    CHECK(true);
 }
 
 // The scalar kernel first, then the SIMD ones.
@@ -131,12 +158,12 @@ TEST_CASE("SIMD ISAs provide their own kernels for the main formats") {
                         DType::bf16, DType::q4_1, DType::q5_0, DType::q5_1, DType::q5_k}) {
             CAPTURE(isa_name(isa));
             CAPTURE(dtype_name(t));
-            const MatmulKernel *k = kernels::find_kernel(isa, t);
+            const MatmulKernel *k = find_kernel(isa, t);
             REQUIRE(k != nullptr);
             CHECK(k->isa == isa);
         }
-    CHECK(kernels::find_kernel(Isa::scalar, DType::q4_0)->isa == Isa::scalar);
-    CHECK(kernels::find_kernel(Isa::scalar, DType::iq2_xxs) == nullptr);
+    CHECK(find_kernel(Isa::scalar, DType::q4_0)->isa == Isa::scalar);
+    CHECK(find_kernel(Isa::scalar, DType::iq2_xxs) == nullptr);
 }
 
 TEST_CASE("SIMD activation quantizers write exactly the reference quantizer's bytes") {
@@ -151,7 +178,7 @@ TEST_CASE("SIMD activation quantizers write exactly the reference quantizer's by
     for (Isa isa : simd_isas())
         for (DType t : {DType::q4_0, DType::q4_k, DType::q4_1}) {
             CAPTURE(isa_name(isa));
-            const MatmulKernel &k = *kernels::find_kernel(isa, t);
+            const MatmulKernel &k = *find_kernel(isa, t);
             const DType at = quant::traits(t).vec_dot_type;
             const size_t ref_bytes = *row_bytes(at, cols);
             std::vector<uint8_t> ref(ref_bytes), got(k.act_row_bytes(cols));
@@ -172,7 +199,7 @@ TEST_CASE("every format and ISA matches the scalar reference at awkward sizes") 
             const int64_t rows = cols > 20000 ? (kq ? 3 : 17) : 37;
             const Matrix w = make_weight(type, rows, cols, static_cast<uint32_t>(blocks));
             for (Isa isa : all_isas()) {
-                const MatmulKernel &k = *kernels::find_kernel(isa, type);
+                const MatmulKernel &k = *find_kernel(isa, type);
                 CAPTURE(dtype_name(type));
                 CAPTURE(isa_name(isa));
                 CAPTURE(blocks);
@@ -188,7 +215,7 @@ TEST_CASE("every token count of a tile, and 64 tokens, match the reference") {
         const int64_t cols = quant::traits(type).block_elems == 256 ? 512 : 96;
         const Matrix w = make_weight(type, 41, cols, 8);
         for (Isa isa : simd_isas()) {
-            const MatmulKernel &k = *kernels::find_kernel(isa, type);
+            const MatmulKernel &k = *find_kernel(isa, type);
             CAPTURE(dtype_name(type));
             CAPTURE(isa_name(isa));
             for (int64_t n_tokens = 1; n_tokens <= 17; ++n_tokens) {
@@ -211,13 +238,13 @@ TEST_CASE("every ISA gives the scalar kernel's bits") {
             const Matrix w = make_weight(type, rows, cols, static_cast<uint32_t>(blocks + 11));
             const auto x = random_floats(static_cast<size_t>(9 * cols), 77);
             for (int64_t n_tokens : {1, 9}) {
-                const auto ref = run_kernel(*kernels::find_kernel(Isa::scalar, type), w, x, n_tokens);
+                const auto ref = run_kernel(*find_kernel(Isa::scalar, type), w, x, n_tokens);
                 for (Isa isa : simd_isas()) {
                     CAPTURE(dtype_name(type));
                     CAPTURE(isa_name(isa));
                     CAPTURE(blocks);
                     CAPTURE(n_tokens);
-                    const auto got = run_kernel(*kernels::find_kernel(isa, type), w, x, n_tokens);
+                    const auto got = run_kernel(*find_kernel(isa, type), w, x, n_tokens);
                     int differ = 0;
                     for (size_t i = 0; i < got.size(); ++i)
                         if (std::memcmp(&got[i], &ref[i], sizeof(float)) != 0 && differ++ < 3)
@@ -237,7 +264,7 @@ TEST_CASE("float weights of any width, including a tail shorter than a vector") 
                 CAPTURE(dtype_name(type));
                 CAPTURE(isa_name(isa));
                 CAPTURE(cols);
-                for (int64_t n_tokens : {1, 4, 7}) check_against_reference(*kernels::find_kernel(isa, type), w, n_tokens, 9);
+                for (int64_t n_tokens : {1, 4, 7}) check_against_reference(*find_kernel(isa, type), w, n_tokens, 9);
             }
         }
 }

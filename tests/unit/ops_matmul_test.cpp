@@ -25,7 +25,7 @@ const DType k_types[] = {DType::f32,  DType::f16,  DType::bf16, DType::q4_0, DTy
 
 std::vector<Isa> host_isas() {
     std::vector<Isa> out;
-    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni})
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni})
         if (isa_supported(isa)) out.push_back(isa);
     return out;
 }
@@ -230,7 +230,7 @@ TEST_CASE("bad shapes, scratch and strides are errors") {
 TEST_CASE("the ISA choice has a name and parses back") {
     CHECK(isa_supported(Isa::scalar));
     CHECK(isa_supported(active_isa()));
-    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni})
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni})
         CHECK(parse_isa(isa_name(isa)) == isa);
     CHECK_FALSE(parse_isa("sse9").has_value());
 }

@@ -88,7 +88,7 @@ TEST_CASE("every ISA this host runs gives the same logits, bit for bit") {
     REQUIRE(n > 0);
     self[n] = '\0';
     std::map<std::string, std::vector<std::string>> runs;  // isa -> digest lines
-    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512, Isa::avx512vnni}) {
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni}) {
         const std::string name(isa_name(isa));
         if (!isa_supported(isa)) {
             MESSAGE("not compared: this CPU cannot run " << name);
