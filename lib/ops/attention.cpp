@@ -63,10 +63,11 @@ void attention(const AttentionShape &s, const KvCache &kv, int l, const float *q
     // The ISA choice is made once per process (core/cpu_features), so it is the same for
     // every call and every thread.
     static const bool scalar = active_isa() == Isa::scalar;
-    const AttentionArgs args{&s, &kv, l, q, ldq, n_tokens, pos0, out, ldo, scratch};
+    AttentionArgs args{&s, &kv, l, q, ldq, n_tokens, pos0, out, ldo, scratch};
+    args.f16_direct = !scalar && kv.type() == KvType::f16 && !kv.flash_numerics() && n_tokens <= 2;
     // Two hand-offs: fp16 rows to f32 once per kv head (shared by its query heads), then the
     // queries. Each output value is computed inside one task in a fixed order either way.
-    if (kv.type() == KvType::f16)
+    if (kv.type() == KvType::f16 && !args.f16_direct)
         parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
                      [&](const tbb::blocked_range<int> &r) {
                          for (int g = r.begin(); g < r.end(); ++g)

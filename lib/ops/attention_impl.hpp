@@ -38,6 +38,10 @@ struct AttentionArgs {
     float *out;
     int64_t ldo;
     float *scratch;
+    // fp16 cache read in place, converted inside the loops (AVX2 build, a token or two with the
+    // default numerics): no conversion phase, which for decode cost a hand-off and a write and
+    // re-read of the whole visible cache per layer. fp16 to f32 is exact, so the same bits.
+    bool f16_direct = false;
 };
 
 // Scratch layout: per kv head [n_ctx, head_dim_k + head_dim_v] f32 keys/values (fp16 cache),
@@ -214,6 +218,77 @@ void scores8(const float *q, const float *k, int64_t ks, int hk, float scale, fl
 }
 #endif
 
+#if defined(__AVX2__)
+// As scores8 / weighted_sum, reading fp16 rows (converted exactly on load).
+void scores8_f16(const float *q, const uint16_t *k, int64_t ks, int hk, float scale, float *out) {
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= hk; i += 8) {
+        const __m256 qv = _mm256_loadu_ps(q + i);
+        for (int r = 0; r < 8; ++r) {
+            const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(k + r * ks + i)));
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(qv, kv));
+        }
+    }
+    const __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
+    const __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
+    const __m256 a = _mm256_hadd_ps(h01, h23), b = _mm256_hadd_ps(h45, h67);
+    __m256 sum = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+    if (i < hk) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, sum);
+        for (int r = 0; r < 8; ++r)
+            for (int c = i; c < hk; ++c) t[r] += q[c] * _cvtsh_ss(k[r * ks + c]);
+        sum = _mm256_load_ps(t);
+    }
+    _mm256_storeu_ps(out, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
+}
+
+// dot() over a row of fp16 values, converted exactly as they are read: the same bits as dot()
+// on the converted row.
+float dot_f16(const float *a, const uint16_t *b, int n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * _cvtsh_ss(b[i + l]);
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; ++i) s += a[i] * _cvtsh_ss(b[i]);
+    return s;
+}
+
+void scores_f16(const float *q, const uint16_t *k, int64_t ks, int64_t n, int hk, float scale, float *out) {
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) scores8_f16(q, k + j * ks, ks, hk, scale, out + j);
+    for (; j < n; ++j) out[j] = dot_f16(q, k + j * ks, hk) * scale;
+}
+
+void weighted_sum_f16(const float *w, const uint16_t *v, int64_t vstride, int64_t n, int hv, float *o) {
+    constexpr int chunk = 64;
+    int i0 = 0;
+    for (; i0 + chunk <= hv; i0 += chunk) {
+        __m256 acc[8];
+        for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < n; ++j) {
+            const uint16_t *vr = v + j * vstride + i0;
+            const __m256 wj = _mm256_set1_ps(w[j]);
+            for (int c = 0; c < 8; ++c) {
+                const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(vr + 8 * c)));
+                acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(wj, x));
+            }
+        }
+        for (int c = 0; c < 8; ++c) _mm256_storeu_ps(o + i0 + 8 * c, acc[c]);
+    }
+    if (i0 < hv) {
+        std::fill(o + i0, o + hv, 0.0f);
+        for (int64_t j = 0; j < n; ++j) {
+            const uint16_t *vr = v + j * vstride;
+            for (int i = i0; i < hv; ++i) o[i] += w[j] * _cvtsh_ss(vr[i]);
+        }
+    }
+}
+#endif
+
 void scores(const float *q, const float *k, int64_t ks, int64_t n, int hk, float scale, float *out) {
     int64_t j = 0;
 #if defined(__AVX2__)
@@ -383,6 +458,16 @@ void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, in
             continue;
         }
         const int64_t n = p - lo + 1;
+#if defined(__AVX2__)
+        if (args.f16_direct) {
+            const uint16_t *k16 = kv.k_f16(l, lo) + static_cast<int64_t>(g) * hk;
+            const uint16_t *v16 = kv.v_f16(l, lo) + static_cast<int64_t>(g) * hv;
+            scores_f16(qh, k16, kv.k_dim(), n, hk, s.scale, sl.scores);
+            softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
+            weighted_sum_f16(sl.scores, v16, kv.v_dim(), n, hv, o);
+            continue;
+        }
+#endif
         scores(qh, krows + (lo - first) * kstride, kstride, n, hk, s.scale, sl.scores);
         softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
         weighted_sum(sl.scores, vrows + (lo - first) * vstride, vstride, n, hv, o);
