@@ -80,14 +80,26 @@ float round_fp16(float x) { return static_cast<float>(static_cast<_Float16>(x));
 float round_fp16(float x) { return fp16_table()[quant::f32_to_fp16(x)]; }
 #endif
 
+// Elements of K/V rows as f32: f32 rows as they are, fp16 rows (read in place by the AVX2
+// build's decode path) converted exactly, so a loop gives the same bits over either.
+inline float as_f32(float x) { return x; }
+#if defined(__AVX2__)
+inline float as_f32(uint16_t h) { return _cvtsh_ss(h); }
+inline __m256 load8(const float *p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+}
+#endif
+
 // Dot product with eight partial sums combined in a fixed tree: one order for any n.
-float dot(const float *a, const float *b, int n) {
+template <class T>
+float dot(const float *a, const T *b, int n) {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * b[i + l];
+        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * as_f32(b[i + l]);
     float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; ++i) s += a[i] * b[i];
+    for (; i < n; ++i) s += a[i] * as_f32(b[i]);
     return s;
 }
 
@@ -192,14 +204,14 @@ void softmax_weights(float *w, int64_t n, float mx, bool half) {
 // key keeps dot()'s order (lane l sums columns i = l mod 8 in turn, the same tree, then the
 // tail), so both builds give the same bits.
 #if defined(__AVX2__)
-void scores8(const float *q, const float *k, int64_t ks, int hk, float scale, float *out) {
+template <class T>
+void scores8(const float *q, const T *k, int64_t ks, int hk, float scale, float *out) {
     __m256 acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
     int i = 0;
     for (; i + 8 <= hk; i += 8) {
         const __m256 qv = _mm256_loadu_ps(q + i);
-        for (int r = 0; r < 8; ++r)
-            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(qv, _mm256_loadu_ps(k + r * ks + i)));
+        for (int r = 0; r < 8; ++r) acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(qv, load8(k + r * ks + i)));
     }
     // hadd pairs lanes (0+1), (2+3) per 128-bit half; twice gives (0+1)+(2+3) and
     // (4+5)+(6+7) of four keys, and the last add joins the halves: dot()'s tree exactly.
@@ -211,85 +223,15 @@ void scores8(const float *q, const float *k, int64_t ks, int hk, float scale, fl
         alignas(32) float t[8];
         _mm256_store_ps(t, sum);
         for (int r = 0; r < 8; ++r)
-            for (int c = i; c < hk; ++c) t[r] += q[c] * k[r * ks + c];
+            for (int c = i; c < hk; ++c) t[r] += q[c] * as_f32(k[r * ks + c]);
         sum = _mm256_load_ps(t);
     }
     _mm256_storeu_ps(out, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
 }
 #endif
 
-#if defined(__AVX2__)
-// As scores8 / weighted_sum, reading fp16 rows (converted exactly on load).
-void scores8_f16(const float *q, const uint16_t *k, int64_t ks, int hk, float scale, float *out) {
-    __m256 acc[8];
-    for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= hk; i += 8) {
-        const __m256 qv = _mm256_loadu_ps(q + i);
-        for (int r = 0; r < 8; ++r) {
-            const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(k + r * ks + i)));
-            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(qv, kv));
-        }
-    }
-    const __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
-    const __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
-    const __m256 a = _mm256_hadd_ps(h01, h23), b = _mm256_hadd_ps(h45, h67);
-    __m256 sum = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
-    if (i < hk) {
-        alignas(32) float t[8];
-        _mm256_store_ps(t, sum);
-        for (int r = 0; r < 8; ++r)
-            for (int c = i; c < hk; ++c) t[r] += q[c] * _cvtsh_ss(k[r * ks + c]);
-        sum = _mm256_load_ps(t);
-    }
-    _mm256_storeu_ps(out, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
-}
-
-// dot() over a row of fp16 values, converted exactly as they are read: the same bits as dot()
-// on the converted row.
-float dot_f16(const float *a, const uint16_t *b, int n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; ++l) acc[l] += a[i + l] * _cvtsh_ss(b[i + l]);
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; ++i) s += a[i] * _cvtsh_ss(b[i]);
-    return s;
-}
-
-void scores_f16(const float *q, const uint16_t *k, int64_t ks, int64_t n, int hk, float scale, float *out) {
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) scores8_f16(q, k + j * ks, ks, hk, scale, out + j);
-    for (; j < n; ++j) out[j] = dot_f16(q, k + j * ks, hk) * scale;
-}
-
-void weighted_sum_f16(const float *w, const uint16_t *v, int64_t vstride, int64_t n, int hv, float *o) {
-    constexpr int chunk = 64;
-    int i0 = 0;
-    for (; i0 + chunk <= hv; i0 += chunk) {
-        __m256 acc[8];
-        for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
-        for (int64_t j = 0; j < n; ++j) {
-            const uint16_t *vr = v + j * vstride + i0;
-            const __m256 wj = _mm256_set1_ps(w[j]);
-            for (int c = 0; c < 8; ++c) {
-                const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(vr + 8 * c)));
-                acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(wj, x));
-            }
-        }
-        for (int c = 0; c < 8; ++c) _mm256_storeu_ps(o + i0 + 8 * c, acc[c]);
-    }
-    if (i0 < hv) {
-        std::fill(o + i0, o + hv, 0.0f);
-        for (int64_t j = 0; j < n; ++j) {
-            const uint16_t *vr = v + j * vstride;
-            for (int i = i0; i < hv; ++i) o[i] += w[j] * _cvtsh_ss(vr[i]);
-        }
-    }
-}
-#endif
-
-void scores(const float *q, const float *k, int64_t ks, int64_t n, int hk, float scale, float *out) {
+template <class T>
+void scores(const float *q, const T *k, int64_t ks, int64_t n, int hk, float scale, float *out) {
     int64_t j = 0;
 #if defined(__AVX2__)
     for (; j + 8 <= n; j += 8) scores8(q, k + j * ks, ks, hk, scale, out + j);
@@ -358,7 +300,8 @@ void fp16_row_to_f32(const uint16_t *src, float *dst, int n) {
 // o[i] = sum over j of w[j] * v[j][i], summed in j order for every i (the order of one
 // running sum per element), in column chunks held in registers across all rows rather than
 // loading and storing o once per row.
-void weighted_sum(const float *w, const float *v, int64_t vstride, int64_t n, int hv, float *o) {
+template <class T>
+void weighted_sum(const float *w, const T *v, int64_t vstride, int64_t n, int hv, float *o) {
     constexpr int chunk = 64;  // 8 AVX2 accumulators: enough independent sums to hide the add latency
     int i0 = 0;
 #if defined(__AVX2__)
@@ -367,10 +310,9 @@ void weighted_sum(const float *w, const float *v, int64_t vstride, int64_t n, in
         __m256 acc[8];
         for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
         for (int64_t j = 0; j < n; ++j) {
-            const float *vr = v + j * vstride + i0;
+            const T *vr = v + j * vstride + i0;
             const __m256 wj = _mm256_set1_ps(w[j]);
-            for (int c = 0; c < 8; ++c)
-                acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(wj, _mm256_loadu_ps(vr + 8 * c)));
+            for (int c = 0; c < 8; ++c) acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(wj, load8(vr + 8 * c)));
         }
         for (int c = 0; c < 8; ++c) _mm256_storeu_ps(o + i0 + 8 * c, acc[c]);
     }
@@ -378,17 +320,17 @@ void weighted_sum(const float *w, const float *v, int64_t vstride, int64_t n, in
     for (; i0 + chunk <= hv; i0 += chunk) {
         float acc[chunk] = {};
         for (int64_t j = 0; j < n; ++j) {
-            const float *vr = v + j * vstride + i0;
+            const T *vr = v + j * vstride + i0;
             const float wj = w[j];
-            for (int c = 0; c < chunk; ++c) acc[c] += wj * vr[c];
+            for (int c = 0; c < chunk; ++c) acc[c] += wj * as_f32(vr[c]);
         }
         std::copy(acc, acc + chunk, o + i0);
     }
     if (i0 < hv) {
         std::fill(o + i0, o + hv, 0.0f);
         for (int64_t j = 0; j < n; ++j) {
-            const float *vr = v + j * vstride;
-            for (int i = i0; i < hv; ++i) o[i] += w[j] * vr[i];
+            const T *vr = v + j * vstride;
+            for (int i = i0; i < hv; ++i) o[i] += w[j] * as_f32(vr[i]);
         }
     }
 }
@@ -462,9 +404,9 @@ void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, in
         if (args.f16_direct) {
             const uint16_t *k16 = kv.k_f16(l, lo) + static_cast<int64_t>(g) * hk;
             const uint16_t *v16 = kv.v_f16(l, lo) + static_cast<int64_t>(g) * hv;
-            scores_f16(qh, k16, kv.k_dim(), n, hk, s.scale, sl.scores);
+            scores(qh, k16, kv.k_dim(), n, hk, s.scale, sl.scores);
             softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
-            weighted_sum_f16(sl.scores, v16, kv.v_dim(), n, hv, o);
+            weighted_sum(sl.scores, v16, kv.v_dim(), n, hv, o);
             continue;
         }
 #endif
