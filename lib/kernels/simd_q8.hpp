@@ -163,11 +163,10 @@ void pack_q(const void *weight, int64_t rows, int64_t cols, void *dst) {
 }
 
 // ------------------------------------------------------------------------ micro-kernels
-struct TileArgs;
 // Runs Tile<nt> for a runtime nt in [N, TMax]: every token count gets a tile whose
 // accumulators all live in registers.
-template <int N, int TMax, template <int> class Tile>
-void dispatch_tile(int nt, const TileArgs &a, float *out) {
+template <int N, int TMax, template <int> class Tile, class Args>
+void dispatch_tile(int nt, const Args &a, float *out) {
     if constexpr (N < TMax) {
         if (nt != N) return dispatch_tile<N + 1, TMax, Tile>(nt, a, out);
     }
@@ -184,10 +183,11 @@ struct TileArgs {
     int h;                  // which L-lane slice of the 16-row group
 };
 
-// Q4_0 and Q8_0 tiles: R slices of L rows (each slice is half h of a 16-row group, or the
-// whole group when L is 16) x NT tokens, all nb blocks; out[(r * NT + t) * L + i]. Per block
-// the weight lines are loaded once per slice and each activation word is broadcast once per
-// token and used by all R slices; the loops are unrolled so every accumulator stays in a register.
+// Q4_0 (Lines 4) and Q8_0 (Lines 8) tiles: R slices of L rows (each slice is half h of a
+// 16-row group, or the whole group when L is 16) x NT tokens, all nb blocks;
+// out[(r * NT + t) * L + i]. Per block the weight lines are loaded once per slice and each
+// activation word is broadcast once per token and used by all R slices; the loops are
+// unrolled so every accumulator stays in a register.
 template <int R>
 struct SliceArgs {
     const uint8_t *group[R];  // packed group base of each slice
@@ -198,19 +198,13 @@ struct SliceArgs {
     Q8xOffsets off;
 };
 
-// Runs Tile<R, nt> for a runtime nt in [N, TMax].
-template <int R, int N, int TMax, template <int, int> class Tile>
-void dispatch_slices(int nt, const SliceArgs<R> &a, float *out) {
-    if constexpr (N < TMax) {
-        if (nt != N) return dispatch_slices<R, N + 1, TMax, Tile>(nt, a, out);
-    }
-    Tile<R, N>::run(a, out);
-}
-
-template <int R, int NT>
-struct TileQ4_0 {
+template <int Lines, int R, int NT>
+struct TileQ {
 static void run(const SliceArgs<R> &a, float *out) {
     constexpr int L = f32v::size;
+    // With few tiles of work (decode) a second dependency chain per accumulator keeps the
+    // dot latency from stalling the weight stream; exact integers, so the same sums.
+    constexpr bool split = R * NT <= 2;
     const i32v mask(0x0F0F0F0F);
     const uint8_t *row[NT];
 #pragma GCC unroll 16
@@ -221,44 +215,66 @@ static void run(const SliceArgs<R> &a, float *out) {
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
     for (int64_t b = 0; b < a.nb; ++b) {
-        // With few tiles of work (decode) a second dependency chain per accumulator keeps the
-        // dot latency from stalling the weight stream; exact integers, so the same sums.
-        constexpr bool split = R * NT <= 2;
+        // Each sum starts from the block's offset correction: -8 * sum(a) for Q4_0's 0..15
+        // nibbles, -128 * sum(a) for Q8_0 stored xor 0x80 and dotted unsigned (VNNI only).
         i32v s[R][NT], s2[R][NT];
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
-            const i32v c8(load_i32(row[t] + a.off.c8 + b * 4));
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r) s2[r][t] = i32v(0);
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r) s[r][t] = c8;
-        }
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; ++j) {
-            i32v lo[R], hi[R];
+            const i32v c = Lines == 4 ? i32v(load_i32(row[t] + a.off.c8 + b * 4))
+                           : Tag::vnni ? i32v(load_i32(row[t] + a.off.c128 + b * 4))
+                                       : i32v(0);
 #pragma GCC unroll 16
             for (int r = 0; r < R; ++r) {
-                const uint8_t *q = a.group[r] + a.h[r] * L * 4 + quants_at<4>(b) + j * 64;
-                const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q));
-                lo[r] = raw & mask;
-                hi[r] = (raw >> 4) & mask;
+                s[r][t] = c;
+                s2[r][t] = i32v(0);
             }
-#pragma GCC unroll 16
-            for (int t = 0; t < NT; ++t) {
-                const uint8_t *aq = row[t] + b * sizeof(quant::BlockQ8_0) + 2;
-                const i32v xl(load_i32(aq + 4 * j)), xh(load_i32(aq + 16 + 4 * j));
+        }
+        if constexpr (Lines == 4) {
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; ++j) {
+                i32v lo[R], hi[R];
 #pragma GCC unroll 16
                 for (int r = 0; r < R; ++r) {
-                    s[r][t] = dot_u8s8(s[r][t], lo[r], xl);
-                    if constexpr (split) s2[r][t] = dot_u8s8(s2[r][t], hi[r], xh);
-                    else s[r][t] = dot_u8s8(s[r][t], hi[r], xh);
+                    const uint8_t *q = a.group[r] + a.h[r] * L * 4 + quants_at<4>(b) + j * 64;
+                    const i32v raw = i32v::load_unaligned(reinterpret_cast<const int32_t *>(q));
+                    lo[r] = raw & mask;
+                    hi[r] = (raw >> 4) & mask;
+                }
+#pragma GCC unroll 16
+                for (int t = 0; t < NT; ++t) {
+                    const uint8_t *aq = row[t] + b * sizeof(quant::BlockQ8_0) + 2;
+                    const i32v xl(load_i32(aq + 4 * j)), xh(load_i32(aq + 16 + 4 * j));
+#pragma GCC unroll 16
+                    for (int r = 0; r < R; ++r) {
+                        s[r][t] = dot_u8s8(s[r][t], lo[r], xl);
+                        if constexpr (split) s2[r][t] = dot_u8s8(s2[r][t], hi[r], xh);
+                        else s[r][t] = dot_u8s8(s[r][t], hi[r], xh);
+                    }
+                }
+            }
+        } else {
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; ++j) {
+                i32v w[R];
+#pragma GCC unroll 16
+                for (int r = 0; r < R; ++r)
+                    w[r] = i32v::load_unaligned(reinterpret_cast<const int32_t *>(
+                        a.group[r] + a.h[r] * L * 4 + quants_at<8>(b) + j * 64));
+#pragma GCC unroll 16
+                for (int t = 0; t < NT; ++t) {
+                    const i32v x(load_i32(row[t] + b * sizeof(quant::BlockQ8_0) + 2 + 4 * j));
+#pragma GCC unroll 16
+                    for (int r = 0; r < R; ++r) {
+                        if (split && j % 2) s2[r][t] = dot_q8w(s2[r][t], w[r], x);
+                        else s[r][t] = dot_q8w(s[r][t], w[r], x);
+                    }
                 }
             }
         }
         f32v dw[R];
 #pragma GCC unroll 16
         for (int r = 0; r < R; ++r)
-            dw[r] = load_f16(reinterpret_cast<const uint16_t *>(a.group[r] + a.h[r] * L * 2 + scales_at<4>(b)));
+            dw[r] = load_f16(reinterpret_cast<const uint16_t *>(a.group[r] + a.h[r] * L * 2 + scales_at<Lines>(b)));
 #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
             float da;
@@ -275,69 +291,16 @@ static void run(const SliceArgs<R> &a, float *out) {
 }
 };
 
-template <int R, int NT>
-struct TileQ8_0 {
-static void run(const SliceArgs<R> &a, float *out) {
-    constexpr int L = f32v::size;
-    const uint8_t *row[NT];
-#pragma GCC unroll 16
-    for (int t = 0; t < NT; ++t) row[t] = a.act + t * a.act_row_bytes;
-    f32v acc[R][NT];
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t) acc[r][t] = f32v(0.f);
-    for (int64_t b = 0; b < a.nb; ++b) {
-        constexpr bool split = R * NT <= 2;  // as in TileQ4_0
-        i32v s[R][NT], s2[R][NT];
-#pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t) {
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r) s2[r][t] = i32v(0);
-            const i32v c = Tag::vnni ? i32v(load_i32(row[t] + a.off.c128 + b * 4)) : i32v(0);
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r) s[r][t] = c;
-        }
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) {
-            i32v w[R];
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r)
-                w[r] = i32v::load_unaligned(reinterpret_cast<const int32_t *>(
-                    a.group[r] + a.h[r] * L * 4 + quants_at<8>(b) + j * 64));
-#pragma GCC unroll 16
-            for (int t = 0; t < NT; ++t) {
-                const i32v x(load_i32(row[t] + b * sizeof(quant::BlockQ8_0) + 2 + 4 * j));
-#pragma GCC unroll 16
-                for (int r = 0; r < R; ++r) {
-                    if (split && j % 2) s2[r][t] = dot_q8w(s2[r][t], w[r], x);
-                    else s[r][t] = dot_q8w(s[r][t], w[r], x);
-                }
-            }
-        }
-        f32v dw[R];
-#pragma GCC unroll 16
-        for (int r = 0; r < R; ++r)
-            dw[r] = load_f16(reinterpret_cast<const uint16_t *>(a.group[r] + a.h[r] * L * 2 + scales_at<8>(b)));
-#pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t) {
-            float da;
-            std::memcpy(&da, row[t] + a.off.d + b * 4, 4);
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r)
-                acc[r][t] = fmadd(xsimd::batch_cast<float>(split ? s[r][t] + s2[r][t] : s[r][t]), dw[r] * f32v(da), acc[r][t]);
-        }
-    }
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t) acc[r][t].store_unaligned(out + (r * NT + t) * L);
-}
+// The same tile with R bound, as dispatch_tile takes it (a template over the token count).
+template <int Lines, int R>
+struct TileQOf {
+    template <int NT>
+    using Tile = TileQ<Lines, R, NT>;
 };
 
 // Drives the tiles over the row range and all tokens: R slices at a time (one at the end),
 // TMax tokens at a time.
-template <int Lines, int R, int TMax, template <int, int> class Tile>
+template <int Lines, int R, int TMax>
 void gemm_q(const GemmArgs &g) {
     constexpr int L = f32v::size;
     const int64_t nb = g.cols / 32;
@@ -348,6 +311,7 @@ void gemm_q(const GemmArgs &g) {
     alignas(64) float out[R * TMax * L];
     // Slice k covers rows r0 + k * L ..; r0 is a multiple of the 16-row group.
     const int64_t n_slices = (g.r1 - g.r0 + L - 1) / L;
+    // Slices k..k+RR-1 for tokens t..t+nt-1.
     auto run = [&]<int RR>(int64_t k, int64_t t, int nt) {
         SliceArgs<RR> sa;
         for (int r = 0; r < RR; ++r) {
@@ -359,7 +323,7 @@ void gemm_q(const GemmArgs &g) {
         sa.act = act + t * g.act_row_bytes;
         sa.act_row_bytes = g.act_row_bytes;
         sa.off = off;
-        dispatch_slices<RR, 1, TMax, Tile>(nt, sa, out);
+        dispatch_tile<1, TMax, TileQOf<Lines, RR>::template Tile>(nt, sa, out);
         for (int r = 0; r < RR; ++r) {
             const int64_t rs = g.r0 + (k + r) * L;
             const int nrow = static_cast<int>(std::min<int64_t>(L, g.r1 - rs));
@@ -371,12 +335,15 @@ void gemm_q(const GemmArgs &g) {
         const int64_t t1 = std::min(g.n_tokens, t0 + k_token_chunk);
         // Decode (a token or two) runs one slice at a time: measured faster there (its weights
         // stream from memory, and shorter per-block work lets more loads run ahead).
+        const int64_t r_step = t1 - t0 > 2 ? R : 1;
         int64_t k = 0;
-        if (t1 - t0 > 2)
-            for (; k + R <= n_slices; k += R)
-            for (int64_t t = t0; t < t1; t += TMax)
-                run.template operator()<R>(k, t, static_cast<int>(std::min<int64_t>(TMax, t1 - t)));
-        for (; k < n_slices; ++k)
+        for (; k + r_step <= n_slices; k += r_step)
+            for (int64_t t = t0; t < t1; t += TMax) {
+                const int nt = static_cast<int>(std::min<int64_t>(TMax, t1 - t));
+                if (r_step == R) run.template operator()<R>(k, t, nt);
+                else run.template operator()<1>(k, t, nt);
+            }
+        for (; k < n_slices; ++k)  // the last slices that do not fill a tile of R
             for (int64_t t = t0; t < t1; t += TMax)
                 run.template operator()<1>(k, t, static_cast<int>(std::min<int64_t>(TMax, t1 - t)));
     }

@@ -18,10 +18,10 @@ constexpr int k_q_tokens = 4;
 
 const MatmulKernel k_q4_0{DType::q4_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x_row_bytes,
                           &quantize_q8x, &packed_bytes_q<4>, &pack_q<4, sizeof(quant::BlockQ4_0), 0>,
-                          &gemm_q<4, k_q_slices, k_q_tokens, TileQ4_0>};
+                          &gemm_q<4, k_q_slices, k_q_tokens>};
 const MatmulKernel k_q8_0{DType::q8_0, Tag::isa, ActLayout::q8_0x, k_group, &q8x_row_bytes,
                           &quantize_q8x, &packed_bytes_q<8>, &pack_q<8, sizeof(quant::BlockQ8_0), 0x80>,
-                          &gemm_q<8, k_q_slices, k_q_tokens, TileQ8_0>};
+                          &gemm_q<8, k_q_slices, k_q_tokens>};
 
 const MatmulKernel k_q4_k{DType::q4_k, Tag::isa, ActLayout::q8_kx, k_group, &q8k_row_bytes,
                           &quantize_q8kx, &packed_bytes_k<k_q4k_group_sb>,

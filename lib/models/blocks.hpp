@@ -5,10 +5,12 @@
 #pragma once
 
 #include "models/model.hpp"
+#include "models/workspace.hpp"
 #include "ops/attention.hpp"
 #include "ops/matmul.hpp"
 #include "ops/rope.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -27,6 +29,13 @@ constexpr int64_t k_ffn_slice = 128;
 WorkspaceShape decoder_workspace(const HParams &hp, const ops::AttentionShape &attn, int64_t n_batch,
                                  int64_t n_ctx, std::span<const ops::Weight *const> weights,
                                  std::span<const ops::Weight *const> ffn);
+
+// Calls ffn(h + t0 * n_embd, m) for consecutive slices of m <= ws.shape.ff_rows of the n
+// tokens of h: the FFN of a batch in k_ffn_slice pieces (its buffers hold that many).
+template <class Ffn>
+void in_ffn_slices(const Workspace &ws, float *h, int64_t n, int64_t n_embd, Ffn &&ffn) {
+    for (int64_t t0 = 0; t0 < n; t0 += ws.shape.ff_rows) ffn(h + t0 * n_embd, std::min(ws.shape.ff_rows, n - t0));
+}
 
 // x[t] = scale * token_embd[tokens[t]]   x: [n, n_embd]
 void embed(const ops::Weight &token_embd, std::span<const int32_t> tokens, float *x, float scale = 1.0f);

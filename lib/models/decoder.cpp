@@ -201,12 +201,9 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
         }
         ops::matmul(L.wo, ws.attn.data(), n, h, mm);  // [n, n_embd]
         ops::add_into(x, h, n * n_embd);
-        // x = x + Wdown (silu(Wgate h) * Wup h),  h = rmsnorm(x) * ffn_norm, in slices of
-        // m tokens (k_ffn_slice: the result is the same, the buffers smaller)
+        // x = x + Wdown (silu(Wgate h) * Wup h),  h = rmsnorm(x) * ffn_norm
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
-        for (int64_t t0 = 0; t0 < n; t0 += ws.shape.ff_rows) {
-            const int64_t m = std::min(ws.shape.ff_rows, n - t0);
-            float *hs = h + t0 * n_embd;
+        in_ffn_slices(ws, h, n, n_embd, [&](float *hs, int64_t m) {
             if (fused_up_) {
                 ops::matmul(L.up, hs, m, a, mm);  // [m, 2*n_ff]: gate | up
                 for (int64_t t = 0; t < m; ++t) ops::swiglu(a + t * 2 * n_ff, a + t * 2 * n_ff + n_ff, n_ff, b + t * n_ff);
@@ -217,7 +214,7 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
                 ops::swiglu(a, b, m * n_ff, a);
                 ops::matmul(L.down, a, m, hs, mm);  // [m, n_embd]
             }
-        }
+        });
         ops::add_into(x, h, n * n_embd);
     }
     output_head(x, n, hp_, out_norm_, output_, ws, logits, all_logits);

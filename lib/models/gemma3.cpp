@@ -178,17 +178,14 @@ void Gemma3::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache
         ops::matmul(L.wo, ws.attn.data(), n, h, mm);  // [n, n_embd]
         ops::rms_norm(h, L.post_attn_norm, n, n_embd, eps, h);
         ops::add_into(x, h, n * n_embd);
-        // GELU-gated feed-forward, normalised before and after; in slices of m tokens
-        // (k_ffn_slice: the result is the same, the buffers smaller)
+        // GELU-gated feed-forward, normalised before and after
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
-        for (int64_t t0 = 0; t0 < n; t0 += ws.shape.ff_rows) {
-            const int64_t m = std::min(ws.shape.ff_rows, n - t0);
-            float *hs = h + t0 * n_embd;
+        in_ffn_slices(ws, h, n, n_embd, [&](float *hs, int64_t m) {
             ops::matmul(L.gate, hs, m, a, mm);  // [m, n_ff]
             ops::matmul(L.up, hs, m, b, mm);    // [m, n_ff]
             ops::geglu(a, b, m * n_ff, a);
             ops::matmul(L.down, a, m, hs, mm);  // [m, n_embd]
-        }
+        });
         ops::rms_norm(h, L.post_ffn_norm, n, n_embd, eps, h);
         ops::add_into(x, h, n * n_embd);
     }

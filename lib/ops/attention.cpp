@@ -65,8 +65,9 @@ void attention(const AttentionShape &s, const KvCache &kv, int l, const float *q
     static const bool scalar = active_isa() == Isa::scalar;
     AttentionArgs args{&s, &kv, l, q, ldq, n_tokens, pos0, out, ldo, scratch};
     args.f16_direct = !scalar && kv.type() == KvType::f16 && !kv.flash_numerics() && n_tokens <= 2;
-    // Two hand-offs: fp16 rows to f32 once per kv head (shared by its query heads), then the
-    // queries. Each output value is computed inside one task in a fixed order either way.
+    // Two hand-offs: fp16 rows to f32 once per kv head (shared by its query heads; skipped when
+    // decode reads the cache in place), then the queries. Each output value is computed
+    // inside one task in a fixed order either way.
     if (kv.type() == KvType::f16 && !args.f16_direct)
         parallel_for(tbb::blocked_range<int>(0, s.n_head_kv, 1),
                      [&](const tbb::blocked_range<int> &r) {

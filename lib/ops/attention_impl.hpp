@@ -52,7 +52,6 @@ size_t attention_head_slot_floats(const AttentionShape &s, int64_t n_ctx);
 // Phase 1 (fp16 cache only): kv head g's visible rows to f32, once per call.
 void attention_convert_base(const AttentionArgs &a, int g);
 void attention_convert_avx2(const AttentionArgs &a, int g);
-// Phase 2: every query of the batch for query head h.
 // Phase 2: queries t0..t1-1 of the batch for query head h, in scratch slot `slot`.
 constexpr int k_query_parts = 2;
 void attention_head_base(const AttentionArgs &a, int h, int64_t t0, int64_t t1, int slot);
@@ -399,20 +398,21 @@ void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, in
                       sl.acc, o);
             continue;
         }
+        // Keys/values lo..p, f32 rows or (f16_direct) the cache's fp16 rows.
         const int64_t n = p - lo + 1;
+        auto attend = [&](const auto *k, int64_t ks, const auto *v, int64_t vs) {
+            scores(qh, k, ks, n, hk, s.scale, sl.scores);
+            softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
+            weighted_sum(sl.scores, v, vs, n, hv, o);
+        };
 #if defined(__AVX2__)
         if (args.f16_direct) {
-            const uint16_t *k16 = kv.k_f16(l, lo) + static_cast<int64_t>(g) * hk;
-            const uint16_t *v16 = kv.v_f16(l, lo) + static_cast<int64_t>(g) * hv;
-            scores(qh, k16, kv.k_dim(), n, hk, s.scale, sl.scores);
-            softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
-            weighted_sum(sl.scores, v16, kv.v_dim(), n, hv, o);
+            attend(kv.k_f16(l, lo) + static_cast<int64_t>(g) * hk, kv.k_dim(),
+                   kv.v_f16(l, lo) + static_cast<int64_t>(g) * hv, kv.v_dim());
             continue;
         }
 #endif
-        scores(qh, krows + (lo - first) * kstride, kstride, n, hk, s.scale, sl.scores);
-        softmax_weights(sl.scores, n, max_score(sl.scores, n), half);
-        weighted_sum(sl.scores, vrows + (lo - first) * vstride, vstride, n, hv, o);
+        attend(krows + (lo - first) * kstride, kstride, vrows + (lo - first) * vstride, vstride);
     }
 }
 
