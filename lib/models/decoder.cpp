@@ -173,10 +173,9 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
             const int64_t ld = ws.shape.q;
             io = {ws.q.data(), ld, ws.q.data() + q_dim, ld, ws.q.data() + q_dim + kv_dim, ld};
         } else {
-            ops::matmul(L.wq, h, n, ws.q.data(), mm);  // [n, q_dim]
-            ops::matmul(L.wk, h, n, ws.k.data(), mm);  // [n, kv_dim]
-            ops::matmul(L.wv, h, n, ws.v.data(), mm);  // [n, kv_dim]
             io = {ws.q.data(), q_dim, ws.k.data(), kv_dim, ws.v.data(), kv_dim};
+            const ops::Product qkv[] = {{&L.wq, io.q}, {&L.wk, io.k}, {&L.wv, io.v}};  // [n, q_dim], [n, kv_dim] x2
+            ops::matmul(qkv, h, n, mm);
             if (L.bq) ops::add_bias(io.q, L.bq, n, q_dim, io.ldq);
             if (L.bk) ops::add_bias(io.k, L.bk, n, kv_dim, io.ldk);
             if (L.bv) ops::add_bias(io.v, L.bv, n, kv_dim, io.ldv);
@@ -209,10 +208,8 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
                 for (int64_t t = 0; t < m; ++t) ops::swiglu(a + t * 2 * n_ff, a + t * 2 * n_ff + n_ff, n_ff, b + t * n_ff);
                 ops::matmul(L.down, b, m, hs, mm);  // [m, n_embd]
             } else {
-                ops::matmul(L.gate, hs, m, a, mm);  // [m, n_ff]
-                ops::matmul(L.up, hs, m, b, mm);    // [m, n_ff]
-                ops::swiglu(a, b, m * n_ff, a);
-                ops::matmul(L.down, a, m, hs, mm);  // [m, n_embd]
+                ops::matmul_glu(L.gate, L.up, ops::swiglu, hs, m, a, b, mm);  // [m, n_ff]
+                ops::matmul(L.down, a, m, hs, mm);                            // [m, n_embd]
             }
         });
         ops::add_into(x, h, n * n_embd);

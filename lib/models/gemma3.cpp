@@ -150,7 +150,7 @@ WorkspaceShape Gemma3::workspace_shape(int64_t n_batch, int64_t n_ctx) const {
 void Gemma3::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache &kv,
                      Workspace &ws, float *logits, bool all_logits) const {
     const int64_t n = static_cast<int64_t>(tokens.size());
-    const int64_t n_embd = hp_.n_embd, q_dim = ws.shape.q, kv_dim = hp_.k_dim(), n_ff = hp_.n_ff;
+    const int64_t n_embd = hp_.n_embd, q_dim = ws.shape.q, kv_dim = hp_.k_dim();
     const int hd = hp_.head_dim_k;
     const float eps = hp_.norm_eps;
     float *x = ws.x.data(), *h = ws.xn.data(), *a = ws.ff_a.data(), *b = ws.ff_b.data();
@@ -163,9 +163,8 @@ void Gemma3::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache
         const Layer &L = layers_[static_cast<size_t>(il)];
         // attention, normalised before and after
         ops::rms_norm(x, L.attn_norm, n, n_embd, eps, h);
-        ops::matmul(L.wq, h, n, q, mm);  // [n, q_dim]
-        ops::matmul(L.wk, h, n, k, mm);  // [n, kv_dim]
-        ops::matmul(L.wv, h, n, v, mm);  // [n, kv_dim]
+        const ops::Product qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};  // [n, q_dim], [n, kv_dim] x2
+        ops::matmul(qkv, h, n, mm);
         ops::rms_norm(q, L.q_norm, n * hp_.n_head, hd, eps, q);     // per head
         ops::rms_norm(k, L.k_norm, n * hp_.n_head_kv, hd, eps, k);  // per head
         const ops::Rope &rope = L.local ? rope_local_ : rope_global_;
@@ -181,10 +180,8 @@ void Gemma3::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCache
         // GELU-gated feed-forward, normalised before and after
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
         in_ffn_slices(ws, h, n, n_embd, [&](float *hs, int64_t m) {
-            ops::matmul(L.gate, hs, m, a, mm);  // [m, n_ff]
-            ops::matmul(L.up, hs, m, b, mm);    // [m, n_ff]
-            ops::geglu(a, b, m * n_ff, a);
-            ops::matmul(L.down, a, m, hs, mm);  // [m, n_embd]
+            ops::matmul_glu(L.gate, L.up, ops::geglu, hs, m, a, b, mm);  // [m, n_ff]
+            ops::matmul(L.down, a, m, hs, mm);                           // [m, n_embd]
         });
         ops::rms_norm(h, L.post_ffn_norm, n, n_embd, eps, h);
         ops::add_into(x, h, n * n_embd);

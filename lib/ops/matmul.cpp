@@ -7,6 +7,7 @@
 #include "quant/traits.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <numeric>
 #include <new>
@@ -55,13 +56,42 @@ void *alloc_packed(size_t bytes) {
     return mem;
 }
 
-void run_gemm(const Weight &w, const MatmulKernel &k, const std::byte *act, size_t act_row_bytes,
-              int64_t n_tokens, float *y, int64_t ldy) {
-    if (n_tokens == 0 || w.rows() == 0) return;
-    parallel_rows(w.rows(), row_grain(w, n_tokens), k.row_align, [&](int64_t r0, int64_t r1) {
-        k.gemm(kernels::GemmArgs{w.data(), w.row_bytes(), w.packed(), w.rows(), w.cols(), act,
-                                 act_row_bytes, n_tokens, y, ldy, r0, r1});
+void gemm_rows(const Weight &w, const std::byte *act, size_t act_row_bytes, int64_t n_tokens,
+               float *y, int64_t ldy, int64_t r0, int64_t r1) {
+    kernel_of(w).gemm(kernels::GemmArgs{w.data(), w.row_bytes(), w.packed(), w.rows(), w.cols(), act,
+                                        act_row_bytes, n_tokens, y, ldy, r0, r1});
+}
+
+// The products' rows in one parallel pass: each weight is cut into pieces in proportion to
+// its share of the bytes, and the threads take pieces of any weight as they come free.
+void run_products(std::span<const Product> products, const std::byte *act, size_t act_row_bytes,
+                  int64_t n_tokens) {
+    if (n_tokens == 0) return;
+    double total = 0;
+    for (const Product &p : products) total += static_cast<double>(p.w->row_bytes()) * static_cast<double>(p.w->rows());
+    std::array<RowPieces, k_max_products> cut{};
+    std::array<int64_t, k_max_products + 1> first{};  // product i owns pieces [first[i], first[i+1])
+    for (size_t i = 0; i < products.size(); ++i) {
+        const Weight &w = *products[i].w;
+        const double bytes = static_cast<double>(w.row_bytes()) * static_cast<double>(w.rows());
+        cut[i] = row_pieces(w.rows(), row_grain(w, n_tokens), kernel_of(w).row_align,
+                            total > 0 ? bytes / total : 1.0);
+        first[i + 1] = first[i] + (w.rows() > 0 ? cut[i].pieces : 0);
+    }
+    parallel_pieces(first[products.size()], [&](int64_t piece) {
+        size_t i = 0;
+        while (piece >= first[i + 1]) ++i;
+        const Product &p = products[i];
+        const int64_t j = piece - first[i];
+        const int64_t r0 = cut[i].begin(j), r1 = cut[i].end(j);
+        if (r0 < r1) gemm_rows(*p.w, act, act_row_bytes, n_tokens, p.y, p.ldy, r0, r1);
     });
+}
+
+void check_output(const Weight &w, float *y, int64_t &ldy, int64_t n_tokens) {
+    if (ldy == 0) ldy = w.rows();
+    if (ldy < w.rows()) fail(Errc::invalid_argument, "matmul: ldy {} < rows {}", ldy, w.rows());
+    if (y == nullptr && n_tokens > 0) fail(Errc::invalid_argument, "matmul: output is null");
 }
 
 }  // namespace
@@ -163,10 +193,61 @@ void matmul(const Weight &w, const Activations &a, float *y, int64_t ldy) {
     if (!a.accepts(w))
         fail(Errc::invalid_argument, "matmul: activations were converted for another weight "
              "layout (or a different width than {})", w.cols());
-    if (ldy == 0) ldy = w.rows();
-    if (ldy < w.rows()) fail(Errc::invalid_argument, "matmul: ldy {} < rows {}", ldy, w.rows());
-    if (y == nullptr && a.n_tokens() > 0) fail(Errc::invalid_argument, "matmul: output is null");
-    run_gemm(w, kernel_of(w), a.data_, a.row_bytes_, a.n_tokens(), y, ldy);
+    check_output(w, y, ldy, a.n_tokens());
+    const Product p{&w, y, ldy};
+    run_products({&p, 1}, a.data_, a.row_bytes_, a.n_tokens());
+}
+
+void matmul(std::span<const Product> products, const float *x, int64_t n_tokens,
+            std::span<std::byte> scratch) {
+    if (products.size() > k_max_products)
+        fail(Errc::invalid_argument, "matmul: {} products in one call (at most {})", products.size(),
+             k_max_products);
+    std::array<Product, k_max_products> ps{};
+    for (size_t i = 0; i < products.size(); ++i) {
+        ps[i] = products[i];
+        if (ps[i].w == nullptr) fail(Errc::invalid_argument, "matmul: product {} has no weight", i);
+        check_output(*ps[i].w, ps[i].y, ps[i].ldy, n_tokens);
+    }
+    // Runs of products whose kernels read one activation layout share one conversion.
+    for (size_t i = 0; i < products.size();) {
+        const Activations a = quantize_activations(*ps[i].w, x, n_tokens, scratch);
+        size_t j = i + 1;
+        while (j < products.size() && a.accepts(*ps[j].w)) ++j;
+        run_products({ps.data() + i, j - i}, a.data_, a.row_bytes_, n_tokens);
+        i = j;
+    }
+}
+
+void matmul_glu(const Weight &gate, const Weight &up, Glu glu, const float *x, int64_t n_tokens,
+                float *out, float *up_out, std::span<std::byte> scratch) {
+    if (gate.rows() != up.rows() || gate.cols() != up.cols())
+        fail(Errc::invalid_argument, "matmul_glu: gate [{}, {}] and up [{}, {}] differ in shape",
+             gate.rows(), gate.cols(), up.rows(), up.cols());
+    const int64_t n = gate.rows();
+    int64_t ld = 0, ld_up = 0;
+    check_output(gate, out, ld, n_tokens);
+    check_output(up, up_out, ld_up, n_tokens);
+    const Activations a = quantize_activations(gate, x, n_tokens, scratch);
+    auto apply = [&](int64_t r0, int64_t r1) {
+        for (int64_t t = 0; t < n_tokens; ++t) glu(out + t * n + r0, up_out + t * n + r0, r1 - r0, out + t * n + r0);
+    };
+    if (!a.accepts(up)) {  // different activation layouts: one after the other
+        matmul(gate, a, out, n);
+        matmul(up, x, n_tokens, up_out, scratch, n);
+        apply(0, n);
+        return;
+    }
+    if (n_tokens == 0) return;
+    const int64_t align = std::lcm<int64_t>(std::max(kernel_of(gate).row_align, 1), std::max(kernel_of(up).row_align, 1));
+    const RowPieces cut = row_pieces(n, row_grain(gate, n_tokens), align);
+    parallel_pieces(cut.pieces, [&](int64_t i) {
+        const int64_t r0 = cut.begin(i), r1 = cut.end(i);
+        if (r0 >= r1) return;
+        gemm_rows(gate, a.data_, a.row_bytes_, n_tokens, out, n, r0, r1);
+        gemm_rows(up, a.data_, a.row_bytes_, n_tokens, up_out, n, r0, r1);
+        apply(r0, r1);
+    });
 }
 
 void matmul(const Weight &w, const float *x, int64_t n_tokens, float *y,

@@ -66,6 +66,16 @@ size_t matmul_scratch_bytes(const Weight &w, int64_t n_tokens);
 void matmul(const Weight &w, const float *x, int64_t n_tokens, float *y,
             std::span<std::byte> scratch, int64_t ldy = 0);
 
+// One product of a fused call: y[t*ldy + r] = (W x)[t, r]; ldy 0 means W's rows.
+struct Product {
+    const Weight *w;
+    float *y;
+    int64_t ldy = 0;
+};
+
+// An elementwise gated activation, y[i] = f(gate[i]) * up[i] (ops/activation.hpp).
+using Glu = void (*)(const float *gate, const float *up, int64_t n, float *y);
+
 // Activations converted once to the layout a weight's kernel reads, so that several weights
 // sharing an input (Q/K/V, gate/up) convert it once. A view into caller scratch: valid while
 // that scratch is. Any weight for which accepts() is true can use it.
@@ -80,6 +90,9 @@ private:
     friend Activations quantize_activations(const Weight &, const float *, int64_t,
                                             std::span<std::byte>);
     friend void matmul(const Weight &, const Activations &, float *, int64_t);
+    friend void matmul(std::span<const Product>, const float *, int64_t, std::span<std::byte>);
+    friend void matmul_glu(const Weight &, const Weight &, Glu, const float *, int64_t, float *,
+                           float *, std::span<std::byte>);
     const std::byte *data_ = nullptr;
     size_t row_bytes_ = 0;
     int64_t n_tokens_ = 0, cols_ = 0;
@@ -93,6 +106,23 @@ Activations quantize_activations(const Weight &w, const float *x, int64_t n_toke
 
 // y = W a for activations already converted; Errc::invalid_argument unless a.accepts(w).
 void matmul(const Weight &w, const Activations &a, float *y, int64_t ldy = 0);
+
+// y_i = W_i x for several weights that read the same input (the Q, K and V projections), in
+// one pass over the threads instead of one per weight: the activations are converted once
+// (per run of weights whose kernels read the same layout), and the rows of all the weights
+// are shared out together. Each y_i has the bits matmul(W_i, x, ...) gives. At most
+// k_max_products products; scratch as for the largest single matmul.
+inline constexpr size_t k_max_products = 4;
+void matmul(std::span<const Product> products, const float *x, int64_t n_tokens,
+            std::span<std::byte> scratch);
+
+// The gated half of a feed-forward block, glu(Wgate x, Wup x), in one pass over the threads:
+// each piece of rows is multiplied by both weights and glu'd at once, so the activation runs
+// on every thread and the two products cost one hand-off. out: [n_tokens, gate.rows()]
+// receives the result; up_out: [n_tokens, up.rows()] is working space. glu must be
+// elementwise (swiglu, geglu). Bits as matmul(gate), matmul(up), then glu over the whole.
+void matmul_glu(const Weight &gate, const Weight &up, Glu glu, const float *x, int64_t n_tokens,
+                float *out, float *up_out, std::span<std::byte> scratch);
 
 // Row r of w as f32 (embedding lookup): out[0..cols).
 void get_row(const Weight &w, int64_t r, float *out);

@@ -4,7 +4,8 @@
 // Gemma 3 attends within a 512-token sliding window on 5 of every 6 layers, so a prompt
 // longer than 512 tokens needs a larger context to exercise it.
 //
-//   make_reference MODEL N_PREDICT [--f32-kv] [--n-ctx N] PROMPT_FILE...   > out.json
+//   make_reference MODEL N_PREDICT [--f32-kv] [--flash-attn] [--n-ctx N] [--n-ubatch N]
+//                  PROMPT_FILE...   > out.json
 //
 // For each prompt file (raw UTF-8 bytes, used verbatim): tokenize it the way llama.cpp's own
 // tools do (add the model's BOS if its metadata asks for it, parse special tokens so a chat-
@@ -66,20 +67,26 @@ static void print_ids(const char *key, const std::vector<llama_token> &ids, bool
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        std::fprintf(stderr, "usage: %s MODEL N_PREDICT PROMPT_FILE...\n", argv[0]);
+        std::fprintf(stderr, "usage: %s MODEL N_PREDICT [options] PROMPT_FILE...\n", argv[0]);
         return 2;
     }
     const int n_predict = std::atoi(argv[2]);
     int first_prompt = 3;
     bool f32_kv = false;  // default: llama.cpp's F16 KV cache
-    if (std::string(argv[3]) == "--f32-kv") {
-        f32_kv = true;
-        ++first_prompt;
-    }
-    int n_ctx = 512;
-    if (argc > first_prompt + 1 && std::string(argv[first_prompt]) == "--n-ctx") {
-        n_ctx = std::atoi(argv[first_prompt + 1]);
-        first_prompt += 2;
+    bool flash = false;   // --flash-attn: flash attention on (llama.cpp's CPU default is auto = on)
+    int n_ctx = 512, n_ubatch = 0;  // n_ubatch 0: llama.cpp's default (512)
+    for (; first_prompt < argc && argv[first_prompt][0] == '-'; ++first_prompt) {
+        const std::string opt = argv[first_prompt];
+        if (opt == "--f32-kv") {
+            f32_kv = true;
+        } else if (opt == "--flash-attn") {
+            flash = true;
+        } else if ((opt == "--n-ctx" || opt == "--n-ubatch") && first_prompt + 1 < argc) {
+            (opt == "--n-ctx" ? n_ctx : n_ubatch) = std::atoi(argv[++first_prompt]);
+        } else {
+            std::fprintf(stderr, "unknown option %s\n", opt.c_str());
+            return 2;
+        }
     }
     llama_backend_init();
     llama_model_params mp = llama_model_default_params();
@@ -98,7 +105,9 @@ int main(int argc, char **argv) {
         cp.n_ctx = uint32_t(n_ctx);
         cp.n_batch = uint32_t(n_ctx);  // the whole prompt in one llama_decode
         cp.n_threads = cp.n_threads_batch = 1;
-        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;  // as tests/data/reference
+        cp.flash_attn_type = flash ? LLAMA_FLASH_ATTN_TYPE_ENABLED
+                                   : LLAMA_FLASH_ATTN_TYPE_DISABLED;  // off: as tests/data/reference
+        if (n_ubatch > 0) cp.n_ubatch = uint32_t(n_ubatch);  // micro-batches llama.cpp splits the prompt into
         if (f32_kv) cp.type_k = cp.type_v = GGML_TYPE_F32;
         llama_context *ctx = llama_init_from_model(model, cp);
         if (!ctx) return 1;
