@@ -2,6 +2,7 @@
 // traits' scalar reference; bit-identical results for any thread count and token batching.
 #include "core/cpu_features.hpp"
 #include "kernels/kernels.hpp"
+#include "ops/activation.hpp"
 #include "ops/matmul.hpp"
 #include <ember/error.hpp>
 #include "quant/traits.hpp"
@@ -179,6 +180,90 @@ TEST_CASE("activations converted once serve every weight with the same layout") 
     const auto wf = ops::Weight::bind(DType::f16, f.data(), rows, cols);
     CHECK_FALSE(acts.accepts(wf));
     CHECK_THROWS_AS(ops::matmul(wf, acts, y.data()), Error);
+}
+
+TEST_CASE("fused products and gated pairs give each matmul's bits, for any thread count") {
+    // Q/K/V-like: one wide and two narrow weights of mixed types (Q4_K_M puts Q6_K beside
+    // Q4_K; Q5_0 and Q8_0 share a layout, f16 does not), rows not a multiple of 16.
+    const int64_t cols = 512, n_tokens = 5;
+    const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 13);
+    struct Spec {
+        DType type;
+        int64_t rows;
+    };
+    const std::vector<std::vector<Spec>> sets = {{{DType::q4_0, 200}, {DType::q4_0, 40}, {DType::q4_0, 40}},
+                                                 {{DType::q4_k, 96}, {DType::q4_k, 32}, {DType::q6_k, 32}},
+                                                 {{DType::q5_0, 64}, {DType::f16, 19}, {DType::q8_0, 19}}};
+    for (Isa isa : host_isas()) {
+        for (const auto &set : sets) {
+            CAPTURE(isa_name(isa));
+            CAPTURE(dtype_name(set[2].type));
+            std::vector<std::vector<uint8_t>> bytes;
+            std::vector<ops::Weight> ws;
+            for (size_t i = 0; i < set.size(); ++i) {
+                bytes.push_back(make_weight(set[i].type, set[i].rows, cols, 40 + static_cast<uint32_t>(i)));
+                ws.push_back(ops::Weight::bind(set[i].type, bytes.back().data(), set[i].rows, cols, isa));
+            }
+            size_t scratch_bytes = 0;
+            for (const auto &w : ws) scratch_bytes = std::max(scratch_bytes, ops::matmul_scratch_bytes(w, n_tokens));
+            std::vector<std::byte> scratch(scratch_bytes);
+            for (int threads : {1, 2, 3}) {
+                CAPTURE(threads);
+                // Outputs side by side in one buffer, as a fused QKV layout has them.
+                const int64_t ld = set[0].rows + set[1].rows + set[2].rows + 3;
+                std::vector<float> y(static_cast<size_t>(n_tokens * ld), NAN);
+                const ops::Product ps[] = {{&ws[0], y.data(), ld},
+                                           {&ws[1], y.data() + set[0].rows, ld},
+                                           {&ws[2], y.data() + set[0].rows + set[1].rows, ld}};
+                tbb::task_arena(threads).execute([&] { ops::matmul(ps, x.data(), n_tokens, scratch); });
+                int64_t off = 0;
+                for (size_t i = 0; i < ws.size(); ++i) {
+                    const auto ref = run_matmul(ws[i], x, n_tokens);
+                    bool same = true;
+                    for (int64_t t = 0; t < n_tokens; ++t)
+                        same &= std::memcmp(&y[t * ld + off], &ref[t * ws[i].rows()], ws[i].rows() * sizeof(float)) == 0;
+                    CHECK(same);
+                    off += ws[i].rows();
+                }
+                for (int64_t t = 0; t < n_tokens; ++t) CHECK(std::isnan(y[t * ld + ld - 1]));  // padding untouched
+            }
+        }
+        // The gated pair: glu(gate x, up x) equals the three steps one after another.
+        for (DType type : {DType::q4_0, DType::q4_k, DType::f16}) {
+            CAPTURE(dtype_name(type));
+            const int64_t rows = 333;
+            const auto g = make_weight(type, rows, cols, 50), u = make_weight(type, rows, cols, 51);
+            const auto wg = ops::Weight::bind(type, g.data(), rows, cols, isa);
+            const auto wu = ops::Weight::bind(type, u.data(), rows, cols, isa);
+            std::vector<float> ref = run_matmul(wg, x, n_tokens);
+            const std::vector<float> up = run_matmul(wu, x, n_tokens);
+            ops::swiglu(ref.data(), up.data(), rows * n_tokens, ref.data());
+            std::vector<std::byte> scratch(ops::matmul_scratch_bytes(wg, n_tokens));
+            for (int threads : {1, 2, 3}) {
+                std::vector<float> out(ref.size(), NAN), up_out(ref.size(), NAN);
+                tbb::task_arena(threads).execute([&] {
+                    ops::matmul_glu(wg, wu, ops::swiglu, x.data(), n_tokens, out.data(), up_out.data(), scratch);
+                });
+                CHECK(same_bits(out, ref));
+                CHECK(same_bits(up_out, up));
+            }
+        }
+    }
+}
+
+TEST_CASE("fused calls refuse what they cannot do") {
+    const auto b = make_weight(DType::q4_0, 32, 64, 1), c = make_weight(DType::q4_0, 16, 64, 2);
+    const auto w = ops::Weight::bind(DType::q4_0, b.data(), 32, 64);
+    const auto narrow = ops::Weight::bind(DType::q4_0, c.data(), 16, 64);
+    std::vector<float> x(64), y(64), z(64);
+    std::vector<std::byte> scratch(ops::matmul_scratch_bytes(w, 1));
+    const ops::Product five[] = {{&w, y.data()}, {&w, y.data()}, {&w, y.data()}, {&w, y.data()}, {&w, y.data()}};
+    CHECK_THROWS_AS(ops::matmul(five, x.data(), 1, scratch), Error);       // more than k_max_products
+    const ops::Product none[] = {{nullptr, y.data()}};
+    CHECK_THROWS_AS(ops::matmul(none, x.data(), 1, scratch), Error);       // no weight
+    const ops::Product tight[] = {{&w, y.data(), 16}};
+    CHECK_THROWS_AS(ops::matmul(tight, x.data(), 1, scratch), Error);      // ldy < rows
+    CHECK_THROWS_AS(ops::matmul_glu(w, narrow, ops::swiglu, x.data(), 1, y.data(), z.data(), scratch), Error);
 }
 
 TEST_CASE("repacking in slices gives the whole-matrix layout and reports every row once") {
