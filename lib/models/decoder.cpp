@@ -3,12 +3,12 @@
 //   x = embed(tokens)
 //   for each layer:
 //       h = rmsnorm(x) * attn_norm
-//       q, k, v = Wq h + bq, Wk h + bk, Wv h + bv        (or one fused Wqkv; biases optional)
+//       q, k, v = Wq h + bq, Wk h + bk, Wv h + bv        (biases optional; phi3's fused Wqkv split at load)
 //       q, k = rmsnorm_per_head(q, k)                     (config.qk_norm: qwen3)
 //       q, k = rope(q), rope(k)                           (config.rope_style: adjacent pairs or neox)
 //       x = x + Wo attention(q, K, V)                     (grouped-query, causal)
 //       h = rmsnorm(x) * ffn_norm
-//       x = x + Wdown (silu(Wgate h) * Wup h)             (SwiGLU; phi3 fuses gate|up)
+//       x = x + Wdown (silu(Wgate h) * Wup h)             (SwiGLU; phi3's fused gate|up split at load)
 //   logits = Wout (rmsnorm(x) * output_norm) + bout        (Wout = token_embd if tied)
 //
 // Llama 3.1/3.2 rope scaling arrives as rope_freqs (one divisor per frequency); older
@@ -35,13 +35,12 @@ namespace tn = gguf::tensor;
 
 struct Layer {
     const float *attn_norm;         // [n_embd]
-    ops::Weight wqkv;               // [q_dim + 2*kv_dim, n_embd] when fused, else unbound
-    ops::Weight wq, wk, wv;         // [q_dim, n_embd], [kv_dim, n_embd] x2
+    ops::Weight wq, wk, wv;         // [q_dim, n_embd], [kv_dim, n_embd] x2 (phi3: rows of attn_qkv)
     const float *bq, *bk, *bv;      // [q_dim], [kv_dim], [kv_dim] or null
     const float *q_norm, *k_norm;   // [head_dim] (config.qk_norm)
     ops::Weight wo;                 // [n_embd, q_dim]
     const float *ffn_norm;          // [n_embd]
-    ops::Weight gate, up;           // [n_ff, n_embd]; fused: up is [2*n_ff, n_embd], gate unbound
+    ops::Weight gate, up;           // [n_ff, n_embd] each (phi3: the two halves of ffn_up)
     ops::Weight down;               // [n_embd, n_ff]
 };
 
@@ -63,7 +62,6 @@ private:
     const float *out_norm_;     // [n_embd]
     ops::Weight output_;        // [n_vocab, n_embd]; token_embd when tied
     const float *out_bias_;     // [n_vocab] or null
-    bool fused_qkv_ = false, fused_up_ = false;
     std::vector<Layer> layers_;
 };
 
@@ -104,15 +102,17 @@ Decoder::Decoder(const gguf::File &file, const DecoderConfig &config)
     if (output_.rows() == 0) output_ = tok_embd_;  // tied embeddings
     out_bias_ = bind_vector_optional(file, tn::output_bias, hp_.n_vocab);
 
-    fused_qkv_ = file.find_tensor(gguf::blk_tensor(0, tn::attn_qkv)) != nullptr;
-    fused_up_ = file.find_tensor(gguf::blk_tensor(0, tn::ffn_gate)) == nullptr;
+    // phi3 stores q|k|v as one attn_qkv and gate|up as one ffn_up: bound as separate parts.
+    const bool fused_qkv = file.find_tensor(gguf::blk_tensor(0, tn::attn_qkv)) != nullptr;
+    const bool fused_up = file.find_tensor(gguf::blk_tensor(0, tn::ffn_gate)) == nullptr;
     layers_.reserve(static_cast<size_t>(hp_.n_layer));
     for (int il = 0; il < hp_.n_layer; ++il) {
         auto name = [il](std::string_view suffix) { return gguf::blk_tensor(il, suffix); };
         Layer L{};
         L.attn_norm = bind_vector(file, name(tn::attn_norm), n_embd);
-        if (fused_qkv_) {
-            L.wqkv = bind_matrix(file, name(tn::attn_qkv), q_dim + 2 * kv_dim, n_embd);
+        if (fused_qkv) {
+            auto qkv = bind_matrix_parts(file, name(tn::attn_qkv), {q_dim, kv_dim, kv_dim}, n_embd);
+            L.wq = std::move(qkv[0]), L.wk = std::move(qkv[1]), L.wv = std::move(qkv[2]);
         } else {
             L.wq = bind_matrix(file, name(tn::attn_q), q_dim, n_embd);
             L.wk = bind_matrix(file, name(tn::attn_k), kv_dim, n_embd);
@@ -127,8 +127,9 @@ Decoder::Decoder(const gguf::File &file, const DecoderConfig &config)
         }
         L.wo = bind_matrix(file, name(tn::attn_output), n_embd, q_dim);
         L.ffn_norm = bind_vector(file, name(tn::ffn_norm), n_embd);
-        if (fused_up_) {
-            L.up = bind_matrix(file, name(tn::ffn_up), 2 * hp_.n_ff, n_embd);
+        if (fused_up) {
+            auto gate_up = bind_matrix_parts(file, name(tn::ffn_up), {hp_.n_ff, hp_.n_ff}, n_embd);
+            L.gate = std::move(gate_up[0]), L.up = std::move(gate_up[1]);
         } else {
             L.gate = bind_matrix(file, name(tn::ffn_gate), hp_.n_ff, n_embd);
             L.up = bind_matrix(file, name(tn::ffn_up), hp_.n_ff, n_embd);
@@ -141,13 +142,10 @@ Decoder::Decoder(const gguf::File &file, const DecoderConfig &config)
 WorkspaceShape Decoder::workspace_shape(int64_t n_batch, int64_t n_ctx) const {
     std::vector<const ops::Weight *> w{&output_}, ffn;
     for (const Layer &L : layers_) {
-        w.insert(w.end(), {&L.wqkv, &L.wq, &L.wk, &L.wv, &L.wo});
+        w.insert(w.end(), {&L.wq, &L.wk, &L.wv, &L.wo});
         ffn.insert(ffn.end(), {&L.gate, &L.up, &L.down});
     }
-    WorkspaceShape s = decoder_workspace(hp_, attn_, n_batch, n_ctx, w, ffn);
-    if (fused_qkv_) s.q += 2 * hp_.k_dim();  // q | k | v rows side by side
-    if (fused_up_) s.ff = 2 * hp_.n_ff;       // gate | up
-    return s;
+    return decoder_workspace(hp_, attn_, n_batch, n_ctx, w, ffn);
 }
 
 // ---- forward pass ------------------------------------------------------------------------
@@ -156,7 +154,7 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
                       Workspace &ws, float *logits, bool all_logits) const {
     const int64_t n = static_cast<int64_t>(tokens.size());
     const int64_t n_embd = hp_.n_embd, q_dim = int64_t{hp_.n_head} * hp_.head_dim_k;
-    const int64_t kv_dim = hp_.k_dim(), n_ff = hp_.n_ff, hd = hp_.head_dim_k;
+    const int64_t kv_dim = hp_.k_dim(), hd = hp_.head_dim_k;
     const float eps = hp_.norm_eps;
     float *x = ws.x.data(), *h = ws.xn.data(), *a = ws.ff_a.data(), *b = ws.ff_b.data();
     std::span<std::byte> mm = ws.mm_scratch;
@@ -167,19 +165,12 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
         const Layer &L = layers_[static_cast<size_t>(il)];
         // h = rmsnorm(x) * attn_norm;  q, k, v = projections of h
         ops::rms_norm(x, L.attn_norm, n, n_embd, eps, h);
-        Qkv io;
-        if (fused_qkv_) {
-            ops::matmul(L.wqkv, h, n, ws.q.data(), mm);  // [n, q_dim + 2*kv_dim]
-            const int64_t ld = ws.shape.q;
-            io = {ws.q.data(), ld, ws.q.data() + q_dim, ld, ws.q.data() + q_dim + kv_dim, ld};
-        } else {
-            io = {ws.q.data(), q_dim, ws.k.data(), kv_dim, ws.v.data(), kv_dim};
-            const ops::Product qkv[] = {{&L.wq, io.q}, {&L.wk, io.k}, {&L.wv, io.v}};  // [n, q_dim], [n, kv_dim] x2
-            ops::matmul(qkv, h, n, mm);
-            if (L.bq) ops::add_bias(io.q, L.bq, n, q_dim, io.ldq);
-            if (L.bk) ops::add_bias(io.k, L.bk, n, kv_dim, io.ldk);
-            if (L.bv) ops::add_bias(io.v, L.bv, n, kv_dim, io.ldv);
-        }
+        const Qkv io{ws.q.data(), q_dim, ws.k.data(), kv_dim, ws.v.data(), kv_dim};
+        const ops::Product qkv[] = {{&L.wq, io.q}, {&L.wk, io.k}, {&L.wv, io.v}};  // [n, q_dim], [n, kv_dim] x2
+        ops::matmul(qkv, h, n, mm);
+        if (L.bq) ops::add_bias(io.q, L.bq, n, q_dim, io.ldq);
+        if (L.bk) ops::add_bias(io.k, L.bk, n, kv_dim, io.ldk);
+        if (L.bv) ops::add_bias(io.v, L.bv, n, kv_dim, io.ldv);
         if (cfg_.qk_norm) {
             for (int64_t t = 0; t < n; ++t) {
                 ops::rms_norm(io.q + t * io.ldq, L.q_norm, hp_.n_head, hd, eps, io.q + t * io.ldq);
@@ -203,14 +194,8 @@ void Decoder::forward(std::span<const int32_t> tokens, int64_t pos0, ops::KvCach
         // x = x + Wdown (silu(Wgate h) * Wup h),  h = rmsnorm(x) * ffn_norm
         ops::rms_norm(x, L.ffn_norm, n, n_embd, eps, h);
         in_ffn_slices(ws, h, n, n_embd, [&](float *hs, int64_t m) {
-            if (fused_up_) {
-                ops::matmul(L.up, hs, m, a, mm);  // [m, 2*n_ff]: gate | up
-                for (int64_t t = 0; t < m; ++t) ops::swiglu(a + t * 2 * n_ff, a + t * 2 * n_ff + n_ff, n_ff, b + t * n_ff);
-                ops::matmul(L.down, b, m, hs, mm);  // [m, n_embd]
-            } else {
-                ops::matmul_glu(L.gate, L.up, ops::swiglu, hs, m, a, b, mm);  // [m, n_ff]
-                ops::matmul(L.down, a, m, hs, mm);                            // [m, n_embd]
-            }
+            ops::matmul_glu(L.gate, L.up, ops::swiglu, hs, m, a, b, mm);  // [m, n_ff]
+            ops::matmul(L.down, a, m, hs, mm);                            // [m, n_embd]
         });
         ops::add_into(x, h, n * n_embd);
     }

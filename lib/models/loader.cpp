@@ -99,7 +99,10 @@ const gguf::TensorInfo &expect_tensor(const gguf::File &file, std::string_view n
     return *t;
 }
 
-ops::Weight bind_matrix(const gguf::File &file, std::string_view name, int64_t rows, int64_t cols) {
+std::vector<ops::Weight> bind_matrix_parts(const gguf::File &file, std::string_view name,
+                                           std::initializer_list<int64_t> part_rows, int64_t cols) {
+    int64_t rows = 0;
+    for (int64_t n : part_rows) rows += n;
     const gguf::TensorInfo &t = expect_tensor(file, name, {cols, rows}, matrix_types);
     try {
         // A repacked weight's kernels read only the Weight's own copy, so the original bytes
@@ -110,16 +113,29 @@ ops::Weight bind_matrix(const gguf::File &file, std::string_view name, int64_t r
         // file (mmap mode; read mode remaps those pages onto the file).
         const bool rereadable = name == gguf::tensor::token_embd;
         const uint64_t row_bytes = rows > 0 ? t.n_bytes / static_cast<uint64_t>(rows) : 0;
-        ops::Weight w = ops::Weight::bind(t.type, t.data, rows, cols, [&](int64_t r0, int64_t r1) {
-            file.release(t, static_cast<uint64_t>(r0) * row_bytes, static_cast<uint64_t>(r1) * row_bytes, rereadable);
-        });
+        std::vector<ops::Weight> parts;
+        bool packed = false;
+        int64_t first = 0;
+        for (int64_t n : part_rows) {
+            const uint8_t *data = t.data + static_cast<uint64_t>(first) * row_bytes;
+            parts.push_back(ops::Weight::bind(t.type, data, n, cols, [&](int64_t r0, int64_t r1) {
+                file.release(t, static_cast<uint64_t>(first + r0) * row_bytes,
+                             static_cast<uint64_t>(first + r1) * row_bytes, rereadable);
+            }));
+            packed |= parts.back().packed() != nullptr;
+            first += n;
+        }
         // The pages straddling two slices, kept by the slice releases, go now.
-        if (w.packed() != nullptr) file.release(t, rereadable);
-        return w;
+        if (packed) file.release(t, rereadable);
+        return parts;
     } catch (const Error &e) {
         fail(e.code() == Errc::unsupported ? Errc::unsupported : Errc::invalid_model,
              "tensor {}: {}", name, e.what());
     }
+}
+
+ops::Weight bind_matrix(const gguf::File &file, std::string_view name, int64_t rows, int64_t cols) {
+    return std::move(bind_matrix_parts(file, name, {rows}, cols).front());
 }
 
 ops::Weight bind_matrix_optional(const gguf::File &file, std::string_view name, int64_t rows,

@@ -54,6 +54,12 @@ ops::Weight bind_matrix(const gguf::File &file, std::string_view name, int64_t r
 // Same, or an unbound Weight (rows() == 0) when the file has no such tensor.
 ops::Weight bind_matrix_optional(const gguf::File &file, std::string_view name, int64_t rows,
                                  int64_t cols);
+// A fused [sum of part_rows, cols] matrix (phi3's attn_qkv = q|k|v, ffn_up = gate|up) bound
+// as one Weight per consecutive block of rows, so that the forward pass multiplies by the
+// same separate projections as every other architecture. Each row gives the same bits
+// either way (a row's sum does not depend on its neighbours).
+std::vector<ops::Weight> bind_matrix_parts(const gguf::File &file, std::string_view name,
+                                           std::initializer_list<int64_t> part_rows, int64_t cols);
 // An F32 vector of n values (norm weights, biases, rope factors).
 const float *bind_vector(const gguf::File &file, std::string_view name, int64_t n);
 const float *bind_vector_optional(const gguf::File &file, std::string_view name, int64_t n);

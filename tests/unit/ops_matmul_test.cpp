@@ -251,6 +251,30 @@ TEST_CASE("fused products and gated pairs give each matmul's bits, for any threa
     }
 }
 
+TEST_CASE("a fused matrix bound as blocks of rows gives the whole matrix's bits (phi3's qkv)") {
+    // Blocks of 37, 40 and 23 rows: boundaries off the 16-row interleave of repacked formats.
+    const int64_t cols = 256, n_tokens = 3, parts[] = {37, 40, 23}, rows = 100;
+    const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 17);
+    for (DType type : {DType::q4_0, DType::q8_0, DType::q4_k, DType::q6_k, DType::f16}) {
+        const auto bytes = make_weight(type, rows, cols, 61);
+        const size_t rb = *row_bytes(type, static_cast<uint64_t>(cols));
+        for (Isa isa : host_isas()) {
+            CAPTURE(dtype_name(type));
+            CAPTURE(isa_name(isa));
+            const auto whole = run_matmul(ops::Weight::bind(type, bytes.data(), rows, cols, isa), x, n_tokens);
+            int64_t first = 0;
+            for (int64_t n : parts) {
+                const auto part = run_matmul(ops::Weight::bind(type, bytes.data() + first * rb, n, cols, isa), x, n_tokens);
+                bool same = true;
+                for (int64_t t = 0; t < n_tokens; ++t)
+                    same &= std::memcmp(&part[t * n], &whole[t * rows + first], n * sizeof(float)) == 0;
+                CHECK(same);
+                first += n;
+            }
+        }
+    }
+}
+
 TEST_CASE("fused calls refuse what they cannot do") {
     const auto b = make_weight(DType::q4_0, 32, 64, 1), c = make_weight(DType::q4_0, 16, 64, 2);
     const auto w = ops::Weight::bind(DType::q4_0, b.data(), 32, 64);
