@@ -30,6 +30,18 @@ print('ok')
 \"" $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K-Q8_0.gguf)
   set_tests_properties(cli_bench_json PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
 
+  # -d: tests after that many untimed tokens of context, named as llama-bench names them, with
+  # n_depth in the JSON; a depth past the model's context is refused.
+  add_test(NAME cli_bench_depth
+    COMMAND sh -c "\"$0\" bench -m \"$1\" -p 8 -n 4 -d 0,100 -t 1 -r 1 2>&1 | grep -q '| *tg4 @ d100 |' &&
+      \"$0\" bench -m \"$1\" -p 0 -n 4 -d 100 -t 1 -r 2 --json 2>/dev/null | python3 -c \"
+import json, sys
+rows = json.load(sys.stdin)
+assert [(r['n_prompt'], r['n_gen'], r['n_depth']) for r in rows] == [(0, 4, 100)], rows
+\" && { \"$0\" bench -m \"$1\" -p 0 -n 4 -d 3000 -r 1 2>&1 | grep -q 'n_ctx = 3004 must be in \\[1, 2048\\] (the model.s training context)'; } && echo ok"
+            $<TARGET_FILE:ember_cli> ${ember_data}/models/stories260K.gguf)
+  set_tests_properties(cli_bench_depth PROPERTIES PASS_REGULAR_EXPRESSION "(^|\n)ok\n$")
+
   # A synthetic model of a real shape (one layer of SmolLM2-135M, to stay quick): written once
   # into the cache dir, reused the second time, and benchmarked.
   add_test(NAME cli_bench_synthetic

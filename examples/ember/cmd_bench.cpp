@@ -1,6 +1,6 @@
 // ember bench - prompt-processing and generation speed, measured like llama-bench.
 //
-//   ember bench -m FILE [-p 512] [-n 128] [-t 1,2] [-r 5] [-mmp 0] [--json]
+//   ember bench -m FILE [-p 512] [-n 128] [-d 0] [-t 1,2] [-r 5] [-mmp 0] [--json]
 //   ember bench --synthetic llama-3.2-1b --type q4_0 ...
 //
 // Each test is llama-bench's: "pp<N>" feeds N random tokens in one batch into an empty cache,
@@ -56,6 +56,8 @@ llama-bench does, so the two can be compared on the same file.
   --print-path             only make the synthetic model (if needed) and print its path
   -p, --n-prompt N[,N..]   prompt lengths to test (default 512; 0 skips)
   -n, --n-gen N[,N..]      generation lengths to test (default 128; 0 skips)
+  -d, --n-depth N[,N..]    tokens already in the context when each test starts (default 0):
+                           filled, untimed, before every run (llama-bench's "tg128 @ d1024")
   -t, --threads N[,N..]    thread counts (default: all cores)
   -r, --repetitions R      timed runs per test (default 5)
   -b, --batch-size N       tokens per forward pass during pp (default 512)
@@ -92,12 +94,13 @@ std::vector<int64_t> int_list(const Args &args, std::string_view name, int64_t f
 }
 
 struct Test {
-    int64_t n_prompt = 0, n_gen = 0;
+    int64_t n_prompt = 0, n_gen = 0, n_depth = 0;
     int n_threads = 1;
     std::vector<uint64_t> samples_ns;
 
     std::string name() const {
-        return n_prompt > 0 ? fmt::format("pp{}", n_prompt) : fmt::format("tg{}", n_gen);
+        const std::string base = n_prompt > 0 ? fmt::format("pp{}", n_prompt) : fmt::format("tg{}", n_gen);
+        return n_depth > 0 ? fmt::format("{} @ d{}", base, n_depth) : base;
     }
     std::vector<double> samples_ts() const {
         std::vector<double> ts;
@@ -179,26 +182,34 @@ ModelFacts describe(const models::Model &model) {
     return out;
 }
 
-// One timed run: llama-bench's test_prompt / test_gen, from an empty cache.
-void run_once(runtime::Session &session, const Test &t, const ModelFacts &facts,
-              int64_t n_batch, std::mt19937 &rng) {
-    const int64_t n_vocab = session.n_vocab();
-    std::uniform_int_distribution<int32_t> pick(0, int32_t(n_vocab - 1));
-    session.reset();
-    if (t.n_prompt > 0) {
-        std::vector<int32_t> tokens(size_t(t.n_prompt));
-        for (auto &tok : tokens) tok = pick(rng);
-        if (facts.add_bos && facts.bos >= 0) tokens[0] = facts.bos;
-        for (int64_t i = 0; i < t.n_prompt; i += n_batch) {
-            const int64_t n = std::min(n_batch, t.n_prompt - i);
-            session.decode(std::span<const int32_t>(tokens.data() + i, size_t(n)));
-        }
+// n random tokens (BOS first when the model adds one and the cache is empty) in batches.
+void feed_prompt(runtime::Session &session, int64_t n, const ModelFacts &facts, int64_t n_batch,
+                 std::mt19937 &rng) {
+    std::uniform_int_distribution<int32_t> pick(0, int32_t(session.n_vocab() - 1));
+    std::vector<int32_t> tokens(static_cast<size_t>(n));
+    for (auto &tok : tokens) tok = pick(rng);
+    if (n > 0 && session.n_past() == 0 && facts.add_bos && facts.bos >= 0) tokens[0] = facts.bos;
+    for (int64_t i = 0; i < n; i += n_batch) {
+        const int64_t m = std::min(n_batch, n - i);
+        session.decode(std::span<const int32_t>(tokens.data() + i, size_t(m)));
     }
-    int32_t token = facts.add_bos && facts.bos >= 0 ? facts.bos : pick(rng);
+}
+
+// One run: llama-bench's test_prompt / test_gen after n_depth untimed tokens; returns the
+// nanoseconds of the timed part.
+uint64_t run_once(runtime::Session &session, const Test &t, const ModelFacts &facts,
+                  int64_t n_batch, std::mt19937 &rng) {
+    std::uniform_int_distribution<int32_t> pick(0, int32_t(session.n_vocab() - 1));
+    session.reset();
+    feed_prompt(session, t.n_depth, facts, n_batch, rng);
+    const auto t0 = std::chrono::steady_clock::now();
+    feed_prompt(session, t.n_prompt, facts, n_batch, rng);
+    int32_t token = session.n_past() == 0 && facts.add_bos && facts.bos >= 0 ? facts.bos : pick(rng);
     for (int64_t i = 0; i < t.n_gen; ++i) {
         session.decode(std::span<const int32_t>(&token, 1));
         token = pick(rng);
     }
+    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
 std::string iso_time() {
@@ -213,7 +224,7 @@ std::string iso_time() {
 int run_bench(int argc, char **argv) {
     const Args args(argc, argv, {{"--json"}, {"--no-mmap"}, {"--no-warmup"}, {"--print-path"}, {"-h", "--help"}},
                     {{"-m", "--model"}, {"--synthetic"}, {"--type"}, {"--layers"}, {"--cache-dir"},
-                     {"-p", "--n-prompt"}, {"-n", "--n-gen"}, {"-t", "--threads"},
+                     {"-p", "--n-prompt"}, {"-n", "--n-gen"}, {"-d", "--n-depth"}, {"-t", "--threads"},
                      {"-r", "--repetitions"}, {"-b", "--batch-size"}, {"-mmp", "--mmap"}, {"--kv"}});
     if (args.has("-h")) {
         fmt::print("{}", k_help);
@@ -264,6 +275,7 @@ int run_bench(int argc, char **argv) {
     const bool use_mmap = mmp == 1 && !args.has("--no-mmap");
     const auto n_prompts = int_list(args, "-p", 512, 0, 1 << 20);
     const auto n_gens = int_list(args, "-n", 128, 0, 1 << 20);
+    const auto n_depths = int_list(args, "-d", 0, 0, 1 << 20);
     const auto threads = int_list(args, "-t", std::max(1u, std::thread::hardware_concurrency()), 1, 1024);
     const int64_t reps = args.get_int("-r", 5, 1, 1000);
     const int64_t n_batch = args.get_int("-b", 512, 1, 1 << 20);
@@ -283,20 +295,22 @@ int run_bench(int argc, char **argv) {
 
     std::vector<Test> tests;
     for (int64_t t : threads) {
-        for (int64_t p : n_prompts)
-            if (p > 0) tests.push_back({p, 0, int(t), {}});
-        for (int64_t n : n_gens)
-            if (n > 0) tests.push_back({0, n, int(t), {}});
+        for (int64_t d : n_depths) {
+            for (int64_t p : n_prompts)
+                if (p > 0) tests.push_back({p, 0, d, int(t), {}});
+            for (int64_t n : n_gens)
+                if (n > 0) tests.push_back({0, n, d, int(t), {}});
+        }
     }
     if (tests.empty()) fail(Errc::invalid_argument, "nothing to measure: every -p and -n is 0");
 
     int64_t n_ctx = 0;
-    for (const auto &t : tests) n_ctx = std::max(n_ctx, t.n_prompt + t.n_gen);
+    for (const auto &t : tests) n_ctx = std::max(n_ctx, t.n_depth + t.n_prompt + t.n_gen);
 
     if (!json) {
-        fmt::print("| {:<24} | {:>10} | {:>8} | {:>7} | {:>4} | {:>6} | {:>18} |\n", "model", "size",
+        fmt::print("| {:<24} | {:>10} | {:>8} | {:>7} | {:>4} | {:>13} | {:>18} |\n", "model", "size",
                    "params", "threads", "mmap", "test", "t/s");
-        fmt::print("| {:-<24} | {:->10} | {:->8} | {:->7} | {:->4} | {:->6} | {:->18} |\n", "", "", "",
+        fmt::print("| {:-<24} | {:->10} | {:->8} | {:->7} | {:->4} | {:->13} | {:->18} |\n", "", "", "",
                    "", "", "", "");
     }
     std::mt19937 rng(1234);
@@ -319,11 +333,7 @@ int run_bench(int argc, char **argv) {
         for (int64_t r = 0; r < reps; ++r) {
             if (::isatty(STDERR_FILENO))
                 fmt::print(stderr, "\rember bench: {} t={} run {}/{}", t.name(), t.n_threads, r + 1, reps);
-            const auto t0 = std::chrono::steady_clock::now();
-            run_once(session, t, facts, so.n_batch, rng);
-            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::steady_clock::now() - t0);
-            t.samples_ns.push_back(uint64_t(ns.count()));
+            t.samples_ns.push_back(run_once(session, t, facts, so.n_batch, rng));
         }
         if (::isatty(STDERR_FILENO)) fmt::print(stderr, "\r{:60}\r", "");
         const std::vector<double> ts = t.samples_ts();
@@ -342,6 +352,7 @@ int run_bench(int argc, char **argv) {
                 {"use_mmap", use_mmap},
                 {"n_prompt", t.n_prompt},
                 {"n_gen", t.n_gen},
+                {"n_depth", t.n_depth},
                 {"test_time", iso_time()},
                 {"avg_ns", uint64_t(mean(ns_d))},
                 {"stddev_ns", uint64_t(stddev(ns_d))},
@@ -353,7 +364,7 @@ int run_bench(int argc, char **argv) {
                 {"peak_rss_bytes", peak_rss_bytes()},
             });
         } else {
-            fmt::print("| {:<24} | {:>10} | {:>8} | {:>7} | {:>4} | {:>6} | {:>18} |\n",
+            fmt::print("| {:<24} | {:>10} | {:>8} | {:>7} | {:>4} | {:>13} | {:>18} |\n",
                        facts.description, size_text(facts.size_bytes),
                        human(double(facts.n_params), " "), t.n_threads,
                        use_mmap ? 1 : 0, t.name(), fmt::format("{:.2f} ± {:.2f}", mean(ts), stddev(ts)));
