@@ -283,16 +283,16 @@ void flash_one(const float *q, const float *k, int64_t ks, const float *v, int64
 
 
 // fp16 bits to f32 (exact in both builds; the F16C build lets the compiler use vcvtph2ps).
-void fp16_row_to_f32(const uint16_t *src, float *dst, int n) {
+void fp16_row_to_f32(const uint16_t *src, float *dst, int64_t n) {
 #if defined(EMBER_ATTENTION_F16C)
-    for (int i = 0; i < n; ++i) {
+    for (int64_t i = 0; i < n; ++i) {
         _Float16 h;
         std::memcpy(&h, src + i, sizeof h);
         dst[i] = static_cast<float>(h);
     }
 #else
     const float *tab = fp16_table();
-    for (int i = 0; i < n; ++i) dst[i] = tab[src[i]];
+    for (int64_t i = 0; i < n; ++i) dst[i] = tab[src[i]];
 #endif
 }
 
@@ -346,10 +346,9 @@ void attention_convert(const AttentionArgs &args, int g) {
     const int64_t first = first_key(s, args.pos0), last = args.pos0 + args.n_tokens;
     float *k = args.scratch + attention_kv_slot_floats(s, kv.n_ctx()) * static_cast<size_t>(g);
     float *v = k + kv.n_ctx() * hk;
-    for (int64_t j = first; j < last; ++j) {
-        fp16_row_to_f32(kv.k_f16(args.l, j) + static_cast<int64_t>(g) * hk, k + (j - first) * hk, hk);
-        fp16_row_to_f32(kv.v_f16(args.l, j) + static_cast<int64_t>(g) * hv, v + (j - first) * hv, hv);
-    }
+    // The head's rows are contiguous in the cache: one run each.
+    fp16_row_to_f32(kv.k_f16(args.l, g, first), k, (last - first) * hk);
+    fp16_row_to_f32(kv.v_f16(args.l, g, first), v, (last - first) * hv);
 }
 
 void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, int slot) {
@@ -379,10 +378,10 @@ void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, in
         kstride = hk;
         vstride = hv;
     } else {
-        krows = kv.k_f32(l, first) + static_cast<int64_t>(g) * hk;
-        vrows = kv.v_f32(l, first) + static_cast<int64_t>(g) * hv;
-        kstride = kv.k_dim();
-        vstride = kv.v_dim();
+        krows = kv.k_f32(l, g, first);
+        vrows = kv.v_f32(l, g, first);
+        kstride = hk;
+        vstride = hv;
     }
     for (int64_t t = t0; t < t1; ++t) {
         const int64_t p = pos0 + t;
@@ -407,8 +406,7 @@ void attention_head(const AttentionArgs &args, int h, int64_t t0, int64_t t1, in
         };
 #if defined(__AVX2__)
         if (args.f16_direct) {
-            attend(kv.k_f16(l, lo) + static_cast<int64_t>(g) * hk, kv.k_dim(),
-                   kv.v_f16(l, lo) + static_cast<int64_t>(g) * hv, kv.v_dim());
+            attend(kv.k_f16(l, g, lo), hk, kv.v_f16(l, g, lo), hv);
             continue;
         }
 #endif

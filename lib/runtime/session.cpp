@@ -59,8 +59,8 @@ const SessionOptions &check_fits(const models::Model &model, const SessionOption
 Session::Session(std::shared_ptr<const models::Model> model, const SessionOptions &options)
     : model_(std::move(model)),
       options_(check_fits(*model_, resolve(model_->hparams(), options))),
-      kv_(model_->hparams().n_layer, options_.n_ctx, model_->hparams().k_dim(),
-          model_->hparams().v_dim(), options_.kv_type, options_.flash_attn),
+      kv_(model_->hparams().n_layer, options_.n_ctx, model_->hparams().n_head_kv,
+          model_->hparams().head_dim_k, model_->hparams().head_dim_v, options_.kv_type, options_.flash_attn),
       ws_(model_->arch().workspace_shape(options_.n_batch, options_.n_ctx)),
       arena_(options_.n_threads) {
     try {

@@ -108,7 +108,7 @@ TEST_CASE("a valid tiny llama loads with the stated hyper-parameters") {
     CHECK(hp.n_ff == 16);
     CHECK(hp.n_ctx_train == 16);
     // Tied output (no output.weight) and a forward pass through the model's own buffers.
-    ops::KvCache kv(hp.n_layer, 16, hp.k_dim(), hp.v_dim(), ops::KvType::f32);
+    ops::KvCache kv(hp.n_layer, 16, hp.n_head_kv, hp.head_dim_k, hp.head_dim_v, ops::KvType::f32);
     models::Workspace ws(m->arch().workspace_shape(4, 16));
     std::vector<float> logits(4 * 8);
     const int32_t toks[] = {1, 2, 3, 4};
