@@ -224,10 +224,10 @@ void matmul_glu(const Weight &gate, const Weight &up, Glu glu, const float *x, i
     if (gate.rows() != up.rows() || gate.cols() != up.cols())
         fail(Errc::invalid_argument, "matmul_glu: gate [{}, {}] and up [{}, {}] differ in shape",
              gate.rows(), gate.cols(), up.rows(), up.cols());
-    const int64_t n = gate.rows();
-    int64_t ld = 0, ld_up = 0;
+    const int64_t n = gate.rows();  // also the row stride of out and up_out
+    int64_t ld = n;
     check_output(gate, out, ld, n_tokens);
-    check_output(up, up_out, ld_up, n_tokens);
+    check_output(up, up_out, ld, n_tokens);
     const Activations a = quantize_activations(gate, x, n_tokens, scratch);
     auto apply = [&](int64_t r0, int64_t r1) {
         for (int64_t t = 0; t < n_tokens; ++t) glu(out + t * n + r0, up_out + t * n + r0, r1 - r0, out + t * n + r0);
@@ -240,10 +240,7 @@ void matmul_glu(const Weight &gate, const Weight &up, Glu glu, const float *x, i
     }
     if (n_tokens == 0) return;
     const int64_t align = std::lcm<int64_t>(std::max(kernel_of(gate).row_align, 1), std::max(kernel_of(up).row_align, 1));
-    const RowPieces cut = row_pieces(n, row_grain(gate, n_tokens), align);
-    parallel_pieces(cut.pieces, [&](int64_t i) {
-        const int64_t r0 = cut.begin(i), r1 = cut.end(i);
-        if (r0 >= r1) return;
+    parallel_rows(n, row_grain(gate, n_tokens), align, [&](int64_t r0, int64_t r1) {
         gemm_rows(gate, a.data_, a.row_bytes_, n_tokens, out, n, r0, r1);
         gemm_rows(up, a.data_, a.row_bytes_, n_tokens, up_out, n, r0, r1);
         apply(r0, r1);

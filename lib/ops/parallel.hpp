@@ -90,10 +90,9 @@ void parallel_pieces(int64_t pieces, Fn &&fn) {
 // Rows [begin, end) of piece i when n rows are cut into `pieces` pieces whose boundaries
 // (except n) are multiples of align.
 struct RowPieces {
-    int64_t n, align, pieces;
-    int64_t units() const { return (n + align - 1) / align; }
-    int64_t begin(int64_t i) const { return units() * i / pieces * align; }
-    int64_t end(int64_t i) const { return std::min(n, units() * (i + 1) / pieces * align); }
+    int64_t n, align, units, pieces;  // units: aligned groups of rows, ceil(n / align)
+    int64_t begin(int64_t i) const { return units * i / pieces * align; }
+    int64_t end(int64_t i) const { return std::min(n, units * (i + 1) / pieces * align); }
 };
 
 // How to cut n rows into pieces for the current arena:
@@ -108,7 +107,7 @@ inline RowPieces row_pieces(int64_t n, int64_t grain, int64_t align, double shar
     const int64_t threads = tbb::this_task_arena::max_concurrency();
     const auto wanted = static_cast<int64_t>(share * static_cast<double>(threads * k_pieces_per_thread) + 0.5);
     const int64_t pieces = threads <= 1 ? 1 : std::clamp<int64_t>(wanted, 1, std::max<int64_t>(1, units / grain_units));
-    return {std::max<int64_t>(n, 0), align, pieces};
+    return {std::max<int64_t>(n, 0), align, units, pieces};
 }
 
 // Calls fn(begin, end) over disjoint ranges covering [0, n) (see row_pieces for grain and
@@ -118,7 +117,8 @@ void parallel_rows(int64_t n, int64_t grain, int64_t align, Fn &&fn) {
     if (n <= 0) return;
     const RowPieces rp = row_pieces(n, grain, align);
     parallel_pieces(rp.pieces, [&](int64_t i) {
-        if (rp.begin(i) < rp.end(i)) fn(rp.begin(i), rp.end(i));
+        const int64_t b = rp.begin(i), e = rp.end(i);
+        if (b < e) fn(b, e);
     });
 }
 
