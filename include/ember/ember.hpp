@@ -197,6 +197,13 @@ using OnToken = std::function<bool(std::string_view text)>;
 
 enum class KvType { f16 = 0, f32 = 1 };
 
+// What Session::evaluate returns.
+struct EvaluateOptions {
+    // false: the logits after the last token, [n_vocab]. true: the logits after every
+    // token, [n_tokens][n_vocab] row-major (perplexity, log-probs, draft verification).
+    bool all_logits = false;
+};
+
 struct SessionOptions {
     uint32_t n_ctx = 0;      // tokens of context; 0: the model's, capped at 4096
     uint32_t n_batch = 512;  // prompt tokens evaluated per forward pass
@@ -236,6 +243,20 @@ public:
     void start(std::span<const Token> prompt, const GenerateOptions &options = {});
     std::optional<std::string> next();
     const Result &result() const noexcept;
+
+    // Append tokens to the context (after cached_tokens()) without sampling and return
+    // their logits, as EvaluateOptions says. The same bits as generate() computes for those
+    // positions, however the tokens are split across calls. Ends a pull-style generation in
+    // progress. Throws invalid_argument (empty list, id outside the vocabulary),
+    // context_full (cached_tokens().size() + tokens.size() > n_ctx; nothing is changed),
+    // cancelled (cancel() during the call; the tokens of completed batches stay cached).
+    std::vector<float> evaluate(std::span<const Token> tokens, const EvaluateOptions &options = {});
+    // The same into the caller's buffer, which must hold n_vocab floats (n_vocab per token
+    // with all_logits); invalid_argument otherwise. Allocates nothing.
+    void evaluate(std::span<const Token> tokens, std::span<float> logits, const EvaluateOptions &options = {});
+    // Keep the first n cached tokens and forget the rest (n <= cached_tokens().size()):
+    // rewinds after rejected draft tokens, or back to a shared prefix.
+    void truncate(size_t n);
 
     // Stop the generation running now at the next layer of the forward pass in progress
     // (prompt or token); it ends with FinishReason::cancelled. Safe from any thread, including signal-driven

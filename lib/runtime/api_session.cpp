@@ -255,6 +255,45 @@ struct Session::Impl {
         return out;
     }
 
+    // Append tokens without sampling, logits into out (checked by the caller).
+    void evaluate(std::span<const Token> tokens, std::span<float> out, bool all_logits) {
+        active = false;
+        if (tokens.empty()) fail(Errc::invalid_argument, "evaluate: no tokens");
+        for (size_t i = 0; i < tokens.size(); ++i)  // all of them before any is evaluated
+            if (tokens[i] < 0 || tokens[i] >= rt.n_vocab())
+                fail(Errc::invalid_argument, "evaluate: token {} at index {} is outside the vocabulary [0, {})",
+                     tokens[i], i, rt.n_vocab());
+        if (cached.size() + tokens.size() > static_cast<size_t>(rt.n_ctx()))
+            fail(Errc::context_full, "evaluate: {} cached + {} new tokens exceed the session's context of {}",
+                 cached.size(), tokens.size(), rt.n_ctx());
+        cancel_requested.store(false, std::memory_order_relaxed);
+        const size_t n_vocab = static_cast<size_t>(rt.n_vocab());
+        const size_t batch = std::max<size_t>(1, options.n_batch);
+        try {
+            for (size_t b = 0; b < tokens.size(); b += batch) {
+                if (cancel_requested.load(std::memory_order_relaxed))
+                    fail(Errc::cancelled, "evaluate: cancelled after {} of {} tokens", b, tokens.size());
+                const size_t n = std::min(batch, tokens.size() - b);
+                const auto part = tokens.subspan(b, n);
+                if (all_logits) {
+                    rt.decode(part, out.subspan(b * n_vocab, n * n_vocab));
+                } else {
+                    rt.decode(part);
+                }
+                cached.insert(cached.end(), part.begin(), part.end());
+            }
+        } catch (const Error &) {
+            // A pass stopped between layers leaves nothing of its batch: keep `cached` and
+            // the runtime's position in step.
+            rt.truncate(static_cast<int64_t>(cached.size()));
+            throw;
+        }
+        if (!all_logits) {
+            const auto last = rt.logits();
+            std::copy(last.begin(), last.end(), out.begin());
+        }
+    }
+
     // Push-style: step until finished, handing each piece of text to on_token.
     Result drive(const OnToken &on_token) {
         while (active) {
@@ -286,6 +325,30 @@ void Session::reset() {
     impl_->active = false;
     impl_->rt.reset();
     impl_->cached.clear();
+}
+
+std::vector<float> Session::evaluate(std::span<const Token> tokens, const EvaluateOptions &options) {
+    const size_t n_vocab = static_cast<size_t>(impl_->rt.n_vocab());
+    std::vector<float> out(options.all_logits ? tokens.size() * n_vocab : n_vocab);
+    evaluate(tokens, out, options);
+    return out;
+}
+
+void Session::evaluate(std::span<const Token> tokens, std::span<float> logits, const EvaluateOptions &options) {
+    const size_t n_vocab = static_cast<size_t>(impl_->rt.n_vocab());
+    const size_t need = options.all_logits ? tokens.size() * n_vocab : n_vocab;
+    if (logits.size() < need)
+        fail(Errc::invalid_argument, "evaluate: the logits buffer holds {} floats, {} are needed ({} per {})",
+             logits.size(), need, n_vocab, options.all_logits ? "token" : "call");
+    impl_->evaluate(tokens, logits, options.all_logits);
+}
+
+void Session::truncate(size_t n) {
+    if (n > impl_->cached.size())
+        fail(Errc::invalid_argument, "truncate: {} is more than the {} cached tokens", n, impl_->cached.size());
+    impl_->active = false;
+    impl_->rt.truncate(static_cast<int64_t>(n));
+    impl_->cached.resize(n);
 }
 
 void Session::start(std::string_view prompt, const GenerateOptions &options) {
