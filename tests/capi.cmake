@@ -26,9 +26,11 @@ foreach(src IN LISTS capi_c_tests)
   set_target_properties(${name} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   target_link_libraries(${name} PRIVATE ember Threads::Threads ember_warnings)
 endforeach()
+target_link_libraries(capi_evaluate PRIVATE m)  # exp, log: the log-softmax of its checks
 
 add_test(NAME capi_errors COMMAND capi_errors ${capi_model} ${capi_scratch})
 add_test(NAME capi_generate COMMAND capi_generate ${capi_model} ${capi_reference})
+add_test(NAME capi_evaluate COMMAND capi_evaluate ${capi_model} ${capi_reference})
 
 add_test(NAME capi_exports
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/abi/check exports $<TARGET_FILE:ember>

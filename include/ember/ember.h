@@ -163,6 +163,9 @@ typedef struct ember_session_options {
     uint32_t n_threads;  /* 0: all hardware threads */
     int32_t kv_type;     /* ember_kv_type */
     uint64_t seed;       /* the sampler's RNG seed (default 0) */
+    bool flash_attn;     /* f16 KV cache: llama.cpp's flash-attention numerics (V summed in
+                            fp16) rather than its two-matmul attention (default false, the
+                            faster one today); no effect on an f32 cache */
 } ember_session_options;
 
 EMBER_C_API void ember_session_options_init(ember_session_options *options);
@@ -289,6 +292,41 @@ EMBER_C_API ember_status ember_chat_send(ember_chat *chat, const char *user_mess
 EMBER_C_API ember_status ember_chat_reset(ember_chat *chat);
 /* Number of messages in the history (system prompt included); 0 for NULL. */
 EMBER_C_API size_t ember_chat_message_count(const ember_chat *chat);
+
+/* ---- evaluation ----------------------------------------------------------------------- */
+
+/* What ember_session_evaluate returns. */
+typedef struct ember_evaluate_options {
+    size_t struct_size;  /* sizeof(ember_evaluate_options), set by _init */
+    bool all_logits;     /* false (default): the logits after the last token, n_vocab floats;
+                            true: after every token, n_tokens * n_vocab floats, row-major */
+} ember_evaluate_options;
+
+EMBER_C_API void ember_evaluate_options_init(ember_evaluate_options *options);
+
+/* Append n_tokens tokens to the session's context (after its cached tokens) without
+ * sampling, and write their logits (n_vocab per ember_model_info) into the caller's
+ * buffer: the same numbers generation computes for those positions, however the tokens
+ * are split across calls. options may be NULL (last position only). Ends a pull-style
+ * generation in progress.
+ * Sizing: *n_logits is set to the floats needed on success and when capacity is too small;
+ * then nothing is evaluated and the call returns EMBER_ERR_INVALID_ARGUMENT, so call once
+ * with capacity 0 (logits may be NULL then) to size the buffer.
+ * Errors: INVALID_ARGUMENT (NULL session, tokens or n_logits, n_tokens 0, an id outside the
+ * vocabulary, bad options, capacity too small), CONTEXT_FULL (the cached plus the new
+ * tokens exceed n_ctx; nothing changes), CANCELLED (ember_session_cancel during the call:
+ * the batches completed stay cached and their rows of logits may have been written). */
+EMBER_C_API ember_status ember_session_evaluate(ember_session *session, const int32_t *tokens, size_t n_tokens,
+                                                const ember_evaluate_options *options, float *logits,
+                                                size_t capacity, size_t *n_logits);
+
+/* Keep the first n cached tokens and forget the rest: rewinds after rejected draft tokens,
+ * or back to a shared prefix. n above ember_session_n_cached: INVALID_ARGUMENT. */
+EMBER_C_API ember_status ember_session_truncate(ember_session *session, size_t n);
+
+/* Tokens whose keys and values are in the session's cache now (prompt, generated and
+ * evaluated); 0 for NULL. */
+EMBER_C_API size_t ember_session_n_cached(const ember_session *session);
 
 #ifdef __cplusplus
 }

@@ -210,6 +210,11 @@ struct SessionOptions {
     uint32_t n_threads = 0;  // 0: the machine's hardware threads
     KvType kv_type = KvType::f16;
     uint64_t seed = 0;       // seeds the sampler's RNG
+    // With an f16 KV cache: true reproduces llama.cpp's flash-attention numerics (its CPU
+    // default, -fa auto/on: V summed in fp16), false its two-matmul attention (-fa off).
+    // false by default: the fp16 running sum costs a rounding per value per key, which is
+    // slow until it has a vector kernel. No effect on an f32 cache.
+    bool flash_attn = false;
 };
 
 class EMBER_API Session {

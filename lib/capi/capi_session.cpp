@@ -25,6 +25,7 @@ void ember_session_options_init(ember_session_options *options) {
     options->n_threads = 0;
     options->kv_type = EMBER_KV_F16;
     options->seed = 0;
+    options->flash_attn = false;
 }
 
 ember_status ember_session_create(const ember_model *model, const ember_session_options *options,
@@ -44,6 +45,7 @@ ember_status ember_session_create(const ember_model *model, const ember_session_
         so.n_threads = o.n_threads;
         so.kv_type = static_cast<ember::KvType>(o.kv_type);
         so.seed = o.seed;
+        so.flash_attn = o.flash_attn;
         auto handle = std::make_unique<ember_session>(ember::Session(model->model, so));
         *out_session = handle.release();
     });

@@ -29,6 +29,7 @@ runtime::SessionOptions to_runtime(const SessionOptions &o) {
     if (o.kv_type != KvType::f16 && o.kv_type != KvType::f32)
         fail(Errc::invalid_argument, "SessionOptions: kv_type {} is not a KvType", static_cast<int>(o.kv_type));
     r.kv_type = o.kv_type == KvType::f32 ? ops::KvType::f32 : ops::KvType::f16;
+    r.flash_attn = o.flash_attn;
     return r;
 }
 
