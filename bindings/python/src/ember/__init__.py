@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import operator
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -384,6 +385,47 @@ class Model(_Native):
             yield from s.stream(prompt, **options)
 
 
+def _numpy():
+    """numpy when it is installed (Session.evaluate then returns arrays), else None (lists)."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+_INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def _token_buffer(tokens, np, n_vocab: int):
+    """tokens as (keep-alive object, int32 pointer, count). Values int32 cannot hold are refused
+    here, since ctypes would wrap them silently into ids the library would accept."""
+    def outside(value, index):
+        return InvalidArgumentError(f"evaluate: token {value} at index {index} is outside the vocabulary [0, {n_vocab})")
+
+    if np is not None and isinstance(tokens, np.ndarray):
+        if tokens.ndim != 1 or tokens.dtype.kind not in "iu":
+            raise InvalidArgumentError(f"evaluate: tokens must be a 1-D integer array, got shape {tokens.shape} "
+                                       f"of {tokens.dtype}")
+        if tokens.size:
+            for index in (int(tokens.argmin()), int(tokens.argmax())):
+                if not _INT32_MIN <= int(tokens[index]) <= _INT32_MAX:
+                    raise outside(int(tokens[index]), index)
+        arr = np.ascontiguousarray(tokens, dtype=np.int32)
+        return arr, arr.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), int(arr.size)
+    ids = []
+    for index, token in enumerate(tokens):
+        try:
+            value = operator.index(token)
+        except TypeError:
+            raise InvalidArgumentError(f"evaluate: token at index {index} is not an integer: {token!r}") from None
+        if not _INT32_MIN <= value <= _INT32_MAX:
+            raise outside(value, index)
+        ids.append(value)
+    arr = (ctypes.c_int32 * max(len(ids), 1))(*ids)
+    return arr, arr, len(ids)
+
+
 def _fill_string(call) -> str:
     needed = ctypes.c_size_t()
     status = call(None, 0, ctypes.byref(needed))
@@ -398,10 +440,12 @@ class Session(_Native):
     """KV cache and buffers over a Model; one thread at a time (cancel from any).
 
     n_ctx: context length (0: the model's, capped at 4096); n_batch: prompt tokens per
-    forward pass; n_threads: 0 for all cores; kv_type: "f16" or "f32"; seed: sampler seed."""
+    forward pass; n_threads: 0 for all cores; kv_type: "f16" or "f32"; seed: sampler seed;
+    flash_attn: with an f16 cache, llama.cpp's flash-attention numerics (V summed in fp16)
+    rather than its two-matmul attention (the default, faster today)."""
 
     def __init__(self, model: Model, *, n_ctx: int = 0, n_batch: int = 0, n_threads: int = 0,
-                 kv_type: str = "f16", seed: int = 0):
+                 kv_type: str = "f16", seed: int = 0, flash_attn: bool = False):
         kv = {"f16": 0, "f32": 1}
         if kv_type not in kv:
             raise InvalidArgumentError(f"kv_type must be 'f16' or 'f32', got {kv_type!r}")
@@ -414,10 +458,12 @@ class Session(_Native):
         options.n_threads = n_threads
         options.kv_type = kv[kv_type]
         options.seed = seed
+        options.flash_attn = bool(flash_attn)
         handle = ctypes.c_void_p()
         _check(_n.ember_session_create(model.handle, ctypes.byref(options), ctypes.byref(handle)))
         self._handle = handle
         self.model = model
+        self._n_vocab = model.info.n_vocab
 
     _kind = "session"
 
@@ -432,6 +478,51 @@ class Session(_Native):
     def reset(self) -> None:
         """Forget the KV cache."""
         _check(_n.ember_session_reset(self.handle))
+
+    @property
+    def n_cached(self) -> int:
+        """Tokens whose keys and values are in the cache (prompt, generated, evaluated)."""
+        return int(_n.ember_session_n_cached(self.handle))
+
+    def truncate(self, n: int) -> None:
+        """Keep the first n cached tokens and forget the rest (rewind after rejected draft
+        tokens, or back to a shared prefix). n above n_cached: InvalidArgumentError."""
+        n = operator.index(n)
+        if n < 0:
+            raise InvalidArgumentError(f"truncate: n must be >= 0, got {n}")
+        _check(_n.ember_session_truncate(self.handle, n))
+
+    def evaluate(self, tokens, *, all_logits: bool = False):
+        """Append tokens (a sequence of ints or a 1-D numpy integer array) to the context after
+        the n_cached tokens, without sampling, and return their logits: after the last token,
+        [n_vocab], or with all_logits after every token, [len(tokens), n_vocab]. A numpy
+        float32 array when numpy is installed, else a list of floats (a list of rows).
+
+        The same numbers generation computes, however the tokens are split across calls.
+        Raises InvalidArgumentError (no tokens, an id outside the vocabulary),
+        ContextFullError (n_cached + len(tokens) > n_ctx; nothing changes), CancelledError
+        (cancel() from another thread; the completed batches stay cached)."""
+        np = _numpy()
+        _keep, ids, n = _token_buffer(tokens, np, self._n_vocab)
+        need = n * self._n_vocab if all_logits else self._n_vocab
+        options = _n.EvaluateOptions()
+        _n.ember_evaluate_options_init(ctypes.byref(options))
+        options.all_logits = bool(all_logits)
+        written = ctypes.c_size_t()
+        if np is not None:
+            out = np.empty(max(need, 1), dtype=np.float32)
+            _check(_n.ember_session_evaluate(self.handle, ids, n, ctypes.byref(options),
+                                             out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), need,
+                                             ctypes.byref(written)))
+            return out.reshape(n, self._n_vocab) if all_logits else out
+        buf = (ctypes.c_float * max(need, 1))()
+        _check(_n.ember_session_evaluate(self.handle, ids, n, ctypes.byref(options), buf, need,
+                                         ctypes.byref(written)))
+        values = buf[:need]
+        if not all_logits:
+            return values
+        v = self._n_vocab
+        return [values[i * v:(i + 1) * v] for i in range(n)]
 
     def _start(self, prompt: Union[str, Sequence[Dict[str, str]]], options: _Options) -> _Generation:
         handle = self.handle

@@ -59,7 +59,11 @@ class Message(Structure):
 
 class SessionOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("n_ctx", c_uint32), ("n_batch", c_uint32),
-                ("n_threads", c_uint32), ("kv_type", c_int32), ("seed", c_uint64)]
+                ("n_threads", c_uint32), ("kv_type", c_int32), ("seed", c_uint64), ("flash_attn", c_bool)]
+
+
+class EvaluateOptions(Structure):
+    _fields_ = [("struct_size", c_size_t), ("all_logits", c_bool)]
 
 
 class LogitBias(Structure):
@@ -126,3 +130,8 @@ ember_chat_send = _declare("ember_chat_send", status, c_void_p, c_char_p, POINTE
                            c_void_p, POINTER(Result))
 ember_chat_reset = _declare("ember_chat_reset", status, c_void_p)
 ember_chat_message_count = _declare("ember_chat_message_count", c_size_t, c_void_p)
+ember_evaluate_options_init = _declare("ember_evaluate_options_init", None, POINTER(EvaluateOptions))
+ember_session_evaluate = _declare("ember_session_evaluate", status, c_void_p, POINTER(c_int32), c_size_t,
+                                  POINTER(EvaluateOptions), POINTER(c_float), c_size_t, POINTER(c_size_t))
+ember_session_truncate = _declare("ember_session_truncate", status, c_void_p, c_size_t)
+ember_session_n_cached = _declare("ember_session_n_cached", c_size_t, c_void_p)
