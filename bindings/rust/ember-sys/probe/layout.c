@@ -12,6 +12,7 @@ size_t ember_probe_size(int which) {
     case 4: return sizeof(ember_logit_bias);
     case 5: return sizeof(ember_generate_options);
     case 6: return sizeof(ember_result);
+    case 7: return sizeof(ember_evaluate_options);
     default: return 0;
     }
 }
@@ -26,6 +27,8 @@ size_t ember_probe_offset(int which) {
     case 5: return offsetof(ember_result, finish_reason);
     case 6: return offsetof(ember_result, generated_tokens_per_second);
     case 7: return offsetof(ember_session_options, seed);
+    case 8: return offsetof(ember_session_options, flash_attn);
+    case 9: return offsetof(ember_evaluate_options, all_logits);
     default: return 0;
     }
 }

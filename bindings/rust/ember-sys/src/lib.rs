@@ -95,6 +95,14 @@ pub struct ember_session_options {
     pub n_threads: u32,
     pub kv_type: i32,
     pub seed: u64,
+    pub flash_attn: bool,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ember_evaluate_options {
+    pub struct_size: usize,
+    pub all_logits: bool,
 }
 
 #[repr(C)]
@@ -191,4 +199,11 @@ extern "C" {
                            on_token: ember_token_fn, user_data: *mut c_void, result: *mut ember_result) -> ember_status;
     pub fn ember_chat_reset(chat: *mut ember_chat) -> ember_status;
     pub fn ember_chat_message_count(chat: *const ember_chat) -> usize;
+
+    pub fn ember_evaluate_options_init(options: *mut ember_evaluate_options);
+    pub fn ember_session_evaluate(session: *mut ember_session, tokens: *const i32, n_tokens: usize,
+                                  options: *const ember_evaluate_options, logits: *mut f32, capacity: usize,
+                                  n_logits: *mut usize) -> ember_status;
+    pub fn ember_session_truncate(session: *mut ember_session, n: usize) -> ember_status;
+    pub fn ember_session_n_cached(session: *const ember_session) -> usize;
 }

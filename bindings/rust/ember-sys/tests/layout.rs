@@ -18,6 +18,7 @@ fn struct_sizes_match_the_header() {
         size_of::<ember_logit_bias>(),
         size_of::<ember_generate_options>(),
         size_of::<ember_result>(),
+        size_of::<ember_evaluate_options>(),
     ];
     for (i, size) in rust.iter().enumerate() {
         assert_eq!(*size, unsafe { ember_probe_size(i as i32) }, "struct #{i}");
@@ -35,6 +36,8 @@ fn field_offsets_match_the_header() {
         offset_of!(ember_result, finish_reason),
         offset_of!(ember_result, generated_tokens_per_second),
         offset_of!(ember_session_options, seed),
+        offset_of!(ember_session_options, flash_attn),
+        offset_of!(ember_evaluate_options, all_logits),
     ];
     for (i, off) in rust.iter().enumerate() {
         assert_eq!(*off, unsafe { ember_probe_offset(i as i32) }, "offset #{i}");

@@ -248,6 +248,9 @@ pub struct SessionOptions {
     /// Keep the KV cache in f32 instead of f16.
     pub kv_f32: bool,
     pub seed: u64,
+    /// With an f16 cache: llama.cpp's flash-attention numerics (V summed in fp16) rather
+    /// than its two-matmul attention (the default, faster today). No effect on an f32 cache.
+    pub flash_attn: bool,
 }
 
 /// Sampler settings; `Default` gives libember's defaults.
@@ -388,6 +391,13 @@ fn new_result() -> sys::ember_result {
     r
 }
 
+fn evaluate_options(all_logits: bool) -> sys::ember_evaluate_options {
+    let mut o: sys::ember_evaluate_options = unsafe { std::mem::zeroed() };
+    unsafe { sys::ember_evaluate_options_init(&mut o) };
+    o.all_logits = all_logits;
+    o
+}
+
 struct RawSession(*mut sys::ember_session);
 // The native session may be cancelled from any thread; everything else goes through
 // Session's &mut self methods, so one thread at a time uses it.
@@ -436,6 +446,7 @@ impl Session {
         o.n_threads = options.n_threads;
         o.kv_type = if options.kv_f32 { sys::EMBER_KV_F32 } else { sys::EMBER_KV_F16 };
         o.seed = options.seed;
+        o.flash_attn = options.flash_attn;
         let mut raw = ptr::null_mut();
         check(unsafe { sys::ember_session_create(model.raw, &o, &mut raw) })?;
         Ok(Session { raw: Arc::new(RawSession(raw)) })
@@ -449,6 +460,53 @@ impl Session {
     /// Forget the KV cache.
     pub fn reset(&mut self) -> Result<()> {
         check(unsafe { sys::ember_session_reset(self.raw.0) })
+    }
+
+    /// Append `tokens` to the context (after the cached ones) without sampling and return
+    /// their logits: after the last token (n_vocab floats), or with `all_logits` after every
+    /// token (`tokens.len() * n_vocab`, row-major). The same numbers generation computes,
+    /// however the tokens are split across calls. Errors: `InvalidArgument` (no tokens, an id
+    /// outside the vocabulary), `ContextFull` (nothing changes), `Cancelled`.
+    pub fn evaluate(&mut self, tokens: &[i32], all_logits: bool) -> Result<Vec<f32>> {
+        let options = evaluate_options(all_logits);
+        // Sizing: with capacity 0 the library says how many floats the call needs and
+        // evaluates nothing; any other refusal leaves `needed` at 0.
+        let mut needed = 0usize;
+        let status = unsafe {
+            sys::ember_session_evaluate(self.raw.0, tokens.as_ptr(), tokens.len(), &options, ptr::null_mut(), 0,
+                                        &mut needed)
+        };
+        if status != sys::EMBER_OK && needed == 0 {
+            check(status)?;
+        }
+        let mut logits = vec![0f32; needed];
+        let written = self.evaluate_into(tokens, all_logits, &mut logits)?;
+        logits.truncate(written);
+        Ok(logits)
+    }
+
+    /// [`Session::evaluate`] into the caller's slice, which must hold n_vocab floats
+    /// (`tokens.len() * n_vocab` with `all_logits`); returns how many were written. A slice
+    /// too small is `InvalidArgument`, with nothing evaluated. Allocates nothing.
+    pub fn evaluate_into(&mut self, tokens: &[i32], all_logits: bool, out: &mut [f32]) -> Result<usize> {
+        let options = evaluate_options(all_logits);
+        let mut written = 0usize;
+        check(unsafe {
+            sys::ember_session_evaluate(self.raw.0, tokens.as_ptr(), tokens.len(), &options, out.as_mut_ptr(),
+                                        out.len(), &mut written)
+        })?;
+        Ok(written)
+    }
+
+    /// Keep the first `n` cached tokens and forget the rest (rewind after rejected draft
+    /// tokens, or back to a shared prefix); `n` above [`Session::n_cached`] is `InvalidArgument`.
+    pub fn truncate(&mut self, n: usize) -> Result<()> {
+        check(unsafe { sys::ember_session_truncate(self.raw.0, n) })
+    }
+
+    /// Tokens whose keys and values are in the cache (prompt, generated, evaluated).
+    pub fn n_cached(&self) -> usize {
+        unsafe { sys::ember_session_n_cached(self.raw.0) }
     }
 
     /// Continue `prompt` ("" starts from BOS), calling `on_piece` with each piece of text;
