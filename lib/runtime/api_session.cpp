@@ -268,31 +268,21 @@ struct Session::Impl {
             fail(Errc::context_full, "evaluate: {} cached + {} new tokens exceed the session's context of {}",
                  cached.size(), tokens.size(), rt.n_ctx());
         cancel_requested.store(false, std::memory_order_relaxed);
-        const size_t n_vocab = static_cast<size_t>(rt.n_vocab());
-        const size_t batch = std::max<size_t>(1, options.n_batch);
+        // The runtime splits the tokens into passes of n_batch; a cancel stops it between
+        // layers with its position at the last completed pass, which `cached` then follows.
         try {
-            for (size_t b = 0; b < tokens.size(); b += batch) {
-                if (cancel_requested.load(std::memory_order_relaxed))
-                    fail(Errc::cancelled, "evaluate: cancelled after {} of {} tokens", b, tokens.size());
-                const size_t n = std::min(batch, tokens.size() - b);
-                const auto part = tokens.subspan(b, n);
-                if (all_logits) {
-                    rt.decode(part, out.subspan(b * n_vocab, n * n_vocab));
-                } else {
-                    rt.decode(part);
-                }
-                cached.insert(cached.end(), part.begin(), part.end());
+            if (all_logits) {
+                rt.decode(tokens, out);
+            } else {
+                const auto last = rt.decode(tokens);
+                std::copy(last.begin(), last.end(), out.begin());
             }
         } catch (const Error &) {
-            // A pass stopped between layers leaves nothing of its batch: keep `cached` and
-            // the runtime's position in step.
-            rt.truncate(static_cast<int64_t>(cached.size()));
+            const auto done = static_cast<size_t>(rt.n_past()) - cached.size();
+            cached.insert(cached.end(), tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(done));
             throw;
         }
-        if (!all_logits) {
-            const auto last = rt.logits();
-            std::copy(last.begin(), last.end(), out.begin());
-        }
+        cached.insert(cached.end(), tokens.begin(), tokens.end());
     }
 
     // Push-style: step until finished, handing each piece of text to on_token.

@@ -3,7 +3,7 @@
 // chat history, and errors that leave the session usable.
 #include <ember/ember.hpp>
 
-#include "test_data.hpp"
+#include "stories_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -14,21 +14,10 @@
 #include <thread>
 
 using namespace ember;
+using test::code_of;
+using test::stories;
 
 namespace {
-
-const nlohmann::json &reference() {
-    static const nlohmann::json j = [] {
-        std::ifstream in(test::data_path("reference/stories260K.f32kv.json"));
-        return nlohmann::json::parse(in);
-    }();
-    return j;
-}
-
-const Model &stories() {
-    static const Model m = Model::load(test::data_path("models/stories260K.gguf"));
-    return m;
-}
 
 SessionOptions f32_session(uint32_t threads = 1) {
     SessionOptions o;
@@ -43,15 +32,6 @@ GenerateOptions greedy(int32_t max_tokens) {
     g.sampling.temperature = 0.0f;
     g.max_tokens = max_tokens;
     return g;
-}
-
-Errc code_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    return Errc::ok;
 }
 
 }  // namespace
@@ -74,7 +54,7 @@ TEST_CASE("model info describes stories260K") {
 }
 
 TEST_CASE("tokenize and detokenize agree with llama.cpp") {
-    for (const auto &[text, ids] : reference()["tokenize"].items()) {
+    for (const auto &[text, ids] : test::stories_reference()["tokenize"].items()) {
         CAPTURE(text);
         CHECK(stories().tokenize(text, false) == ids.get<std::vector<Token>>());
     }
@@ -91,8 +71,8 @@ TEST_CASE("tokenize and detokenize agree with llama.cpp") {
 }
 
 TEST_CASE("greedy generation from a token prompt reproduces llama.cpp's tokens, any batch size") {
-    const auto prompt = reference()["prompt_tokens"].get<std::vector<Token>>();
-    const auto expected = reference()["greedy_from_prompt"].get<std::vector<Token>>();
+    const auto prompt = test::stories_reference()["prompt_tokens"].get<std::vector<Token>>();
+    const auto expected = test::stories_reference()["greedy_from_prompt"].get<std::vector<Token>>();
     for (uint32_t batch : {1u, 3u, 512u}) {
         CAPTURE(batch);
         SessionOptions o = f32_session();
@@ -104,7 +84,7 @@ TEST_CASE("greedy generation from a token prompt reproduces llama.cpp's tokens, 
         CHECK(r.timings.prompt_tokens == static_cast<int32_t>(prompt.size()));
         // The text continues the prompt, so it keeps the leading space llama.cpp strips.
         std::string expected_text = " ";  // (not " " + string: g++ 12 warns falsely, -Wrestrict)
-        expected_text += reference()["greedy_from_prompt_text"].get<std::string>();
+        expected_text += test::stories_reference()["greedy_from_prompt_text"].get<std::string>();
         CHECK(r.text == expected_text);
     }
 }

@@ -3,7 +3,7 @@
 // and refuse bad input without changing the session.
 #include <ember/ember.hpp>
 
-#include "test_data.hpp"
+#include "stories_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -14,21 +14,10 @@
 #include <fstream>
 
 using namespace ember;
+using test::code_of;
+using test::stories;
 
 namespace {
-
-const nlohmann::json &reference() {
-    static const nlohmann::json j = [] {
-        std::ifstream in(test::data_path("reference/stories260K.f32kv.json"));
-        return nlohmann::json::parse(in);
-    }();
-    return j;
-}
-
-const Model &stories() {
-    static const Model m = Model::load(test::data_path("models/stories260K.gguf"));
-    return m;
-}
 
 SessionOptions f32_session(uint32_t batch = 512) {
     SessionOptions o;
@@ -39,16 +28,7 @@ SessionOptions f32_session(uint32_t batch = 512) {
     return o;
 }
 
-std::vector<Token> fixed_sequence() { return reference()["fixed_sequence"].get<std::vector<Token>>(); }
-
-Errc code_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    return Errc::ok;
-}
+std::vector<Token> fixed_sequence() { return test::stories_reference()["fixed_sequence"].get<std::vector<Token>>(); }
 
 bool same_bits(std::span<const float> a, std::span<const float> b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -58,7 +38,7 @@ bool same_bits(std::span<const float> a, std::span<const float> b) {
 
 TEST_CASE("evaluate with all_logits gives llama.cpp's teacher-forced log-probs") {
     const auto tokens = fixed_sequence();
-    const auto &ref = reference()["logprobs"];
+    const auto &ref = test::stories_reference()["logprobs"];
     REQUIRE(ref.size() == tokens.size());
     Session s(stories(), f32_session());
     EvaluateOptions all;
